@@ -1,0 +1,17 @@
+// The ordered command table: the order here is the order of --help, the
+// man pages and the completions.
+#include "command.h"
+#include "generate.h"
+#include "snapshot.h"
+
+namespace slip::cli {
+
+const std::vector<CommandDef>& command_table() {
+  static const std::vector<CommandDef> kCommands = {
+      {"snapshot", register_snapshot},
+      {"generate", register_generate},
+  };
+  return kCommands;
+}
+
+}  // namespace slip::cli

@@ -1,0 +1,14 @@
+#include <csignal>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "command.h"
+
+int main(int argc, char** argv) {
+  // A closed stdout must surface as EPIPE (a quiet exit 0), not kill us.
+  std::signal(SIGPIPE, SIG_IGN);
+  std::vector<std::string> args(argv + 1, argv + argc);
+  slip::cli::Output out;
+  return slip::cli::run_main(args, out, stderr);
+}
