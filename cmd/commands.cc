@@ -2,12 +2,14 @@
 // man pages and the completions.
 #include "command.h"
 #include "generate.h"
+#include "kv.h"
 #include "snapshot.h"
 
 namespace slip::cli {
 
 const std::vector<CommandDef>& command_table() {
   static const std::vector<CommandDef> kCommands = {
+      {"kv", register_kv},
       {"snapshot", register_snapshot},
       {"generate", register_generate},
   };

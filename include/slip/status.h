@@ -17,6 +17,7 @@ enum class StatusKind {
   kOk,
   kNotFound,         // a key, revision or artifact that does not exist (a negative answer)
   kConflict,         // a compare-and-set lost, a lease held elsewhere (a negative answer)
+  kCursorExpired,    // a resume point older than what the server still holds
   kCheckFailed,      // a check found something (differences, torn tail, not canonical)
   kInvalidArgument,  // usage errors and bad input named by the user (missing file, bad name)
   kCorruption,       // damaged data: a corrupted or invalid snapshot or artifact
@@ -34,6 +35,9 @@ class [[nodiscard]] Status {
   static Status ok() { return Status(); }
   static Status not_found(std::string msg) { return {StatusKind::kNotFound, std::move(msg)}; }
   static Status conflict(std::string msg) { return {StatusKind::kConflict, std::move(msg)}; }
+  static Status cursor_expired(std::string msg) {
+    return {StatusKind::kCursorExpired, std::move(msg)};
+  }
   static Status check_failed(std::string msg) { return {StatusKind::kCheckFailed, std::move(msg)}; }
   static Status invalid_argument(std::string msg) {
     return {StatusKind::kInvalidArgument, std::move(msg)};

@@ -1,0 +1,50 @@
+#include "kv.h"
+
+#include "core/time_format.h"
+#include "json_fields.h"
+
+namespace slip::cli {
+
+void register_kv(CLI::App& parent, Registry& registry) {
+  CLI::App* app =
+      parent.add_subcommand("kv", "Read and write keys, and manage buckets, from scripts");
+  app->require_subcommand(1);
+  set_long_help(
+      app,
+      "Key-Value operations for shell scripts. Values are read and printed raw (no added "
+      "newline), revisions are printed as plain numbers, and every outcome has its own exit "
+      "code: a missing key or a lost compare-and-set is exit 1, a bad bucket or key name "
+      "exit 2, an unreachable server exit 4. Key and bucket names follow the NATS rules "
+      "(keys: letters, digits, - _ / = and '.', not at either end; buckets: letters, "
+      "digits, - and _).");
+  register_kv_get(*app, registry);
+  register_kv_put(*app, registry);
+  register_kv_del(*app, registry);
+  register_kv_keys(*app, registry);
+  register_kv_history(*app, registry);
+  register_kv_status(*app, registry);
+  register_kv_add(*app, registry);
+}
+
+Result<std::unique_ptr<kv::Bucket>> open_bucket(const ConnectionFlags& conn,
+                                                const std::string& bucket,
+                                                std::unique_ptr<kv::Client>* client) {
+  SLIP_RETURN_IF_ERROR(kv::validate_bucket_name(bucket));
+  auto c = connect_from_flags(conn);
+  if (!c) return c.status();
+  *client = std::move(*c);
+  return (*client)->open_bucket(bucket);
+}
+
+std::string entry_json(const kv::Entry& e, bool with_value) {
+  std::string line = "{\"key\":";
+  append_json_string(&line, e.key);
+  line += ",\"revision\":" + std::to_string(e.revision);
+  line += ",\"created\":\"" + format_rfc3339(e.created_ns) + "\"";
+  line += ",\"op\":\"" + std::string(kv::operation_name(e.op)) + "\"";
+  if (with_value && e.op == kv::Operation::kPut) append_value_field(&line, e.value);
+  line += "}";
+  return line;
+}
+
+}  // namespace slip::cli

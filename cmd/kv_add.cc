@@ -1,0 +1,96 @@
+// add and rm: creating and deleting buckets.
+#include "core/duration.h"
+#include "kv.h"
+
+namespace slip::cli {
+
+namespace {
+
+Result<std::int64_t> parse_bytes(const std::string& text) {
+  if (text.empty()) return std::int64_t{-1};
+  char* end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  std::string unit(end);
+  double mult = 1;
+  if (unit == "K" || unit == "KB" || unit == "KiB")
+    mult = 1024;
+  else if (unit == "M" || unit == "MB" || unit == "MiB")
+    mult = 1024.0 * 1024;
+  else if (unit == "G" || unit == "GB" || unit == "GiB")
+    mult = 1024.0 * 1024 * 1024;
+  else if (!unit.empty() && unit != "B") {
+    return Status::invalid_argument("invalid size '" + text + "': use e.g. 1048576, 512K, 64M, 1G");
+  }
+  if (end == text.c_str() || v < 0) return Status::invalid_argument("invalid size '" + text + "'");
+  return static_cast<std::int64_t>(v * mult);
+}
+
+}  // namespace
+
+void register_kv_add(CLI::App& parent, Registry& registry) {
+  auto o = std::make_shared<KvBucketOptions>();
+  CLI::App* app = parent.add_subcommand("add", "Create a bucket");
+  app->add_option("BUCKET", o->bucket, "Bucket name")->required();
+  app->add_option("--history", o->history, "Revisions kept per key (1-64, default 1)")
+      ->type_name("N");
+  app->add_option("--max-bytes", o->max_bytes,
+                  "Size limit of the bucket (e.g. 64M; default unlimited)")
+      ->type_name("SIZE");
+  app->add_option("--max-age", o->max_age,
+                  "Age after which revisions expire (e.g. 24h; default never)")
+      ->type_name("DURATION");
+  app->add_option("--replicas", o->replicas, "Replicas in a cluster (1-5, default 1)")
+      ->type_name("N");
+  app->add_option("--storage", o->storage, "file or memory (default file)")
+      ->check(CLI::IsMember({"file", "memory"}));
+  app->add_option("--description", o->description, "Description")->type_name("TEXT");
+  add_connection_flags(app, o->conn);
+  set_long_help(app,
+                "Creates the bucket, or does nothing when it exists with the same settings.\n\n"
+                "EXIT STATUS\n0 created or already there; 1 exists with other settings; 2 bad name "
+                "or setting; 4 server unavailable.");
+  registry.set_runner(app, [o](Context& ctx) { return run_kv_add(*o, ctx); });
+
+  auto r = std::make_shared<KvBucketOptions>();
+  CLI::App* rm = parent.add_subcommand("rm", "Delete a bucket and everything in it");
+  rm->add_option("BUCKET", r->bucket, "Bucket name")->required();
+  add_connection_flags(rm, r->conn);
+  set_long_help(rm, "EXIT STATUS\n0 deleted; 1 no such bucket; 2 bad name; 4 server unavailable.");
+  registry.set_runner(rm, [r](Context& ctx) { return run_kv_rm(*r, ctx); });
+}
+
+Status run_kv_add(const KvBucketOptions& o, Context& ctx) {
+  kv::BucketConfig cfg;
+  cfg.name = o.bucket;
+  SLIP_RETURN_IF_ERROR(kv::validate_bucket_name(cfg.name));
+  if (o.history < 1 || o.history > 64)
+    return Status::invalid_argument("--history must be between 1 and 64");
+  if (o.replicas < 1 || o.replicas > 5)
+    return Status::invalid_argument("--replicas must be between 1 and 5");
+  cfg.history = o.history;
+  cfg.replicas = o.replicas;
+  cfg.description = o.description;
+  cfg.memory_storage = o.storage == "memory";
+  auto bytes = parse_bytes(o.max_bytes);
+  if (!bytes) return bytes.status().with_context("--max-bytes");
+  cfg.max_bytes = *bytes;
+  if (!o.max_age.empty()) {
+    auto age = parse_duration(o.max_age);
+    if (!age) return age.status().with_context("--max-age");
+    cfg.max_age = std::chrono::duration_cast<std::chrono::seconds>(*age);
+  }
+  auto client = connect_from_flags(o.conn);
+  if (!client) return client.status();
+  auto bucket = (*client)->create_bucket(cfg);
+  if (!bucket) return bucket.status();
+  return ctx.out.line(cfg.name);
+}
+
+Status run_kv_rm(const KvBucketOptions& o, Context& ctx) {
+  SLIP_RETURN_IF_ERROR(kv::validate_bucket_name(o.bucket));
+  auto client = connect_from_flags(o.conn);
+  if (!client) return client.status();
+  return (*client)->delete_bucket(o.bucket);
+}
+
+}  // namespace slip::cli

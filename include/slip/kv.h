@@ -1,0 +1,172 @@
+// The Key-Value abstraction of slip: entries, buckets, watchers.
+//
+// No NATS type appears here; src/nats/ implements these interfaces over
+// cnats, and the watch loop, the mirror and the tests meet NATS only
+// through them.
+//
+// Version tokens: a NATS revision is the stream sequence of the message
+// that carried the update. A watch cursor is a revision too: "complete up
+// to and including this stream sequence".
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "slip/status.h"
+
+namespace slip::kv {
+
+enum class Operation { kPut, kDelete, kPurge };
+
+// "PUT", "DEL", "PURGE": the names used in JSON output and NATS headers.
+const char* operation_name(Operation op);
+
+struct Entry {
+  std::string key;
+  std::string value;            // empty for DEL/PURGE and for headers-only reads
+  std::uint64_t revision = 0;   // stream sequence
+  std::int64_t created_ns = 0;  // Unix time in nanoseconds
+  std::uint64_t delta = 0;      // updates still pending after this one (watch/scan)
+  Operation op = Operation::kPut;
+  std::uint64_t value_size = 0;  // payload size, also known for headers-only reads
+};
+
+struct BucketConfig {
+  std::string name;
+  std::string description;
+  int history = 1;                  // 1..64
+  std::int64_t max_bytes = -1;      // -1: unlimited
+  std::chrono::seconds max_age{0};  // 0: forever
+  std::int32_t max_value_size = -1;
+  int replicas = 1;
+  bool memory_storage = false;
+};
+
+struct BucketStatus {
+  std::string name;
+  std::uint64_t values = 0;  // messages in the stream (all revisions kept)
+  std::uint64_t bytes = 0;
+  int history = 0;
+  std::int64_t max_bytes = -1;
+  std::chrono::seconds max_age{0};
+  int replicas = 1;
+  bool memory_storage = false;
+  std::uint64_t first_sequence = 0;  // oldest revision still held
+  std::uint64_t last_sequence = 0;   // newest revision
+};
+
+// What a watch covers. Empty prefixes: every key. A prefix is a plain byte
+// prefix of the key ("node." matches "node.eu-1", "no" matches "node.x").
+struct Scope {
+  std::vector<std::string> prefixes;
+  bool matches(std::string_view key) const;
+};
+
+struct WatchOptions {
+  Scope scope;
+  // Deliver the current value of every matching key first, then live
+  // updates (state-sync). false: live updates only.
+  bool state_sync = true;
+  // Resume after this revision: deliver updates with revision > cursor,
+  // delta only (state_sync is then ignored).
+  std::optional<std::uint64_t> resume_after;
+  // Only keys, revisions and operations; values stay on the server.
+  bool headers_only = false;
+};
+
+// One update handed out by a Watcher.
+struct Update {
+  Entry entry;
+  // True on the update that completes the initial state (or, when
+  // resuming, the delta up to the head as of the start).
+  bool caught_up = false;
+};
+
+// Watches a bucket. Not thread-safe.
+//
+// Updates are handed out in revision order, each exactly once, across
+// reconnects and server restarts: after a disruption the watcher resumes
+// after the last revision it handed out. Updates outside the scope are
+// consumed but not handed out; position() still moves past them, so a
+// cursor taken from position() never makes a later resume skip an update.
+class Watcher {
+ public:
+  virtual ~Watcher() = default;
+
+  // Waits up to TIMEOUT for the next update. Returns nullopt on timeout.
+  virtual Result<std::optional<Update>> next(std::chrono::milliseconds timeout) = 0;
+
+  // True once the initial state (or the delta up to the start's head) has
+  // been handed out. An empty scope is caught up from the start.
+  virtual bool caught_up() const = 0;
+
+  // The stream sequence up to which every update in scope has been handed
+  // out (or skipped as out of scope). A caller that has applied every
+  // update it received may persist this as its cursor.
+  virtual std::uint64_t position() const = 0;
+
+  // Updates the server still holds for this watch beyond position().
+  virtual std::uint64_t pending() const = 0;
+};
+
+class Bucket {
+ public:
+  virtual ~Bucket() = default;
+
+  virtual const std::string& name() const = 0;
+
+  // The live value of KEY; kNotFound when absent, deleted or purged.
+  virtual Result<Entry> get(std::string_view key) = 0;
+  // The latest entry of KEY including delete/purge markers (for CAS).
+  virtual Result<Entry> entry(std::string_view key) = 0;
+
+  // Each returns the new revision.
+  virtual Result<std::uint64_t> put(std::string_view key, std::string_view value) = 0;
+  // kConflict ("already exists") when KEY is live.
+  virtual Result<std::uint64_t> create(std::string_view key, std::string_view value) = 0;
+  // kConflict ("revision mismatch") when KEY's latest revision is not EXPECTED.
+  virtual Result<std::uint64_t> update(std::string_view key, std::string_view value,
+                                       std::uint64_t expected) = 0;
+  virtual Result<std::uint64_t> del(std::string_view key,
+                                    std::optional<std::uint64_t> expected) = 0;
+  virtual Result<std::uint64_t> purge(std::string_view key) = 0;
+
+  // Latest entry of every live key under the scope, in one ordered
+  // consumer pass (headers only unless WITH_VALUES). Calls VISIT per entry
+  // in revision order; stops early when VISIT returns false.
+  virtual Status scan(const Scope& scope, bool with_values,
+                      const std::function<bool(const Entry&)>& visit) = 0;
+
+  // Every revision still held for KEY, oldest first.
+  virtual Result<std::vector<Entry>> history(std::string_view key) = 0;
+
+  virtual Result<BucketStatus> status() = 0;
+
+  virtual Result<std::unique_ptr<Watcher>> watch(const WatchOptions& options) = 0;
+};
+
+// A connection to a KV-capable server.
+class Client {
+ public:
+  virtual ~Client() = default;
+  // kNotFound when the bucket does not exist.
+  virtual Result<std::unique_ptr<Bucket>> open_bucket(const std::string& name) = 0;
+  // kConflict when a bucket with another configuration exists.
+  virtual Result<std::unique_ptr<Bucket>> create_bucket(const BucketConfig& config) = 0;
+  virtual Status delete_bucket(const std::string& name) = 0;
+  virtual Result<std::vector<BucketStatus>> list_buckets() = 0;
+};
+
+// NATS naming rules, enforced before anything is sent. Each returns
+// kInvalidArgument with a message naming the rule.
+Status validate_bucket_name(std::string_view name);
+Status validate_key(std::string_view key);
+Status validate_prefix(std::string_view prefix);
+
+}  // namespace slip::kv

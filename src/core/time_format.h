@@ -1,0 +1,12 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace slip {
+
+// Nanoseconds since the Unix epoch as RFC 3339 UTC with nanoseconds:
+// "2026-11-25T21:02:56.123456789Z".
+std::string format_rfc3339(std::int64_t unix_ns);
+
+}  // namespace slip

@@ -1,0 +1,183 @@
+// kv::Bucket over cnats. Writes are JetStream publishes with the KV
+// headers (so CAS failures come back as a JetStream error code rather than
+// text); reads of many keys go through one ordered consumer.
+#include <optional>
+
+#include "nats/connection.h"
+#include "nats/consumer.h"
+#include "nats/nats_status.h"
+
+namespace slip::nats {
+
+namespace {
+
+struct Publish {
+  std::string_view data;
+  const char* operation = nullptr;  // KV-Operation header: "DEL", "PURGE"
+  bool rollup = false;              // Nats-Rollup: sub (purge)
+  std::optional<std::uint64_t> expect_last;
+};
+
+class NatsBucket final : public kv::Bucket {
+ public:
+  NatsBucket(std::shared_ptr<Connection> conn, std::string name)
+      : conn_(std::move(conn)), name_(std::move(name)), prefix_(subject_prefix(name_)) {}
+
+  const std::string& name() const override { return name_; }
+
+  Result<kv::Entry> entry(std::string_view key) override {
+    SLIP_RETURN_IF_ERROR(kv::validate_key(key));
+    natsMsg* raw = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const std::string subject = prefix_ + std::string(key);
+    natsStatus s = js_GetLastMsg(&raw, conn_->js.get(), stream_name(name_).c_str(), subject.c_str(),
+                                 nullptr, &jerr);
+    MsgPtr msg(raw);
+    if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr) {
+      return Status::not_found("key '" + std::string(key) + "' not found in bucket " + name_);
+    }
+    if (s != NATS_OK) return to_status(s, "get " + std::string(key), jerr);
+    kv::Entry e;
+    decode_entry(msg.get(), prefix_, &e);
+    e.revision = natsMsg_GetSequence(msg.get());
+    e.created_ns = natsMsg_GetTime(msg.get());
+    return e;
+  }
+
+  Result<kv::Entry> get(std::string_view key) override {
+    auto e = entry(key);
+    if (e && e->op != kv::Operation::kPut) {
+      return Status::not_found("key '" + std::string(key) + "' not found in bucket " + name_ +
+                               " (" + (e->op == kv::Operation::kDelete ? "deleted" : "purged") +
+                               " at revision " + std::to_string(e->revision) + ")");
+    }
+    return e;
+  }
+
+  Result<std::uint64_t> put(std::string_view key, std::string_view value) override {
+    SLIP_RETURN_IF_ERROR(kv::validate_key(key));
+    return publish(key, {.data = value}, "put");
+  }
+
+  Result<std::uint64_t> create(std::string_view key, std::string_view value) override {
+    SLIP_RETURN_IF_ERROR(kv::validate_key(key));
+    auto rev = publish(key, {.data = value, .expect_last = 0}, "create");
+    if (rev || rev.status().kind() != StatusKind::kConflict) return rev;
+    // The key has history: creating over a delete or purge marker is allowed.
+    auto latest = entry(key);
+    if (!latest) return latest.status();
+    if (latest->op == kv::Operation::kPut) {
+      return Status::conflict("key '" + std::string(key) + "' already exists (revision " +
+                              std::to_string(latest->revision) + ")");
+    }
+    return publish(key, {.data = value, .expect_last = latest->revision}, "create");
+  }
+
+  Result<std::uint64_t> update(std::string_view key, std::string_view value,
+                               std::uint64_t expected) override {
+    SLIP_RETURN_IF_ERROR(kv::validate_key(key));
+    return cas_result(key, expected,
+                      publish(key, {.data = value, .expect_last = expected}, "update"));
+  }
+
+  Result<std::uint64_t> del(std::string_view key, std::optional<std::uint64_t> expected) override {
+    SLIP_RETURN_IF_ERROR(kv::validate_key(key));
+    auto rev = publish(key, {.operation = "DEL", .expect_last = expected}, "delete");
+    return expected ? cas_result(key, *expected, std::move(rev)) : std::move(rev);
+  }
+
+  Result<std::uint64_t> purge(std::string_view key) override {
+    SLIP_RETURN_IF_ERROR(kv::validate_key(key));
+    return publish(key, {.operation = "PURGE", .rollup = true}, "purge");
+  }
+
+  Status scan(const kv::Scope& scope, bool with_values,
+              const std::function<bool(const kv::Entry&)>& visit) override {
+    ConsumerSpec spec{filter_subject(name_, scope), js_DeliverLastPerSubject, 0, !with_values};
+    kv::Entry e;
+    return read_until_caught_up(*conn_, name_, spec, [&](natsMsg* msg, jsMsgMetaData* meta) {
+      decode_entry(msg, prefix_, &e);
+      if (e.op != kv::Operation::kPut || !scope.matches(e.key)) return true;
+      e.revision = meta->Sequence.Stream;
+      e.created_ns = meta->Timestamp;
+      e.delta = meta->NumPending;
+      return visit(e);
+    });
+  }
+
+  Result<std::vector<kv::Entry>> history(std::string_view key) override {
+    SLIP_RETURN_IF_ERROR(kv::validate_key(key));
+    std::vector<kv::Entry> out;
+    ConsumerSpec spec{prefix_ + std::string(key), js_DeliverAll, 0, false};
+    Status s = read_until_caught_up(*conn_, name_, spec, [&](natsMsg* msg, jsMsgMetaData* meta) {
+      kv::Entry e;
+      decode_entry(msg, prefix_, &e);
+      e.revision = meta->Sequence.Stream;
+      e.created_ns = meta->Timestamp;
+      e.delta = meta->NumPending;
+      out.push_back(std::move(e));
+      return true;
+    });
+    if (!s) return s;
+    if (out.empty())
+      return Status::not_found("key '" + std::string(key) + "' has no history in bucket " + name_);
+    return out;
+  }
+
+  Result<kv::BucketStatus> status() override { return bucket_status(*conn_, name_); }
+
+  Result<std::unique_ptr<kv::Watcher>> watch(const kv::WatchOptions& options) override {
+    return make_watcher(conn_, name_, options);
+  }
+
+ private:
+  Result<std::uint64_t> publish(std::string_view key, const Publish& p, const char* what) {
+    const std::string subject = prefix_ + std::string(key);
+    natsMsg* raw = nullptr;
+    natsStatus s = natsMsg_Create(&raw, subject.c_str(), nullptr, p.data.data(),
+                                  static_cast<int>(p.data.size()));
+    MsgPtr msg(raw);
+    if (s != NATS_OK) return to_status(s, std::string(what) + " " + std::string(key));
+    if (p.operation != nullptr) natsMsgHeader_Set(msg.get(), "KV-Operation", p.operation);
+    if (p.rollup) natsMsgHeader_Set(msg.get(), "Nats-Rollup", "sub");
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    if (p.expect_last) {
+      // 0 means "no message on this subject", which needs its own flag.
+      if (*p.expect_last == 0) {
+        po.ExpectNoMessage = true;
+      } else {
+        po.ExpectLastSubjectSeq = *p.expect_last;
+      }
+    }
+    jsPubAck* ack_raw = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    s = js_PublishMsg(&ack_raw, conn_->js.get(), msg.get(), &po, &jerr);
+    PubAckPtr ack(ack_raw);
+    if (s != NATS_OK) return to_status(s, std::string(what) + " " + std::string(key), jerr);
+    return ack->Sequence;
+  }
+
+  // Turns a CAS rejection into a message that names both revisions.
+  Result<std::uint64_t> cas_result(std::string_view key, std::uint64_t expected,
+                                   Result<std::uint64_t> rev) {
+    if (rev || rev.status().kind() != StatusKind::kConflict) return rev;
+    auto latest = entry(key);
+    std::string now = latest ? "latest is revision " + std::to_string(latest->revision)
+                             : std::string("the key does not exist");
+    return Status::conflict("key '" + std::string(key) + "' changed: expected revision " +
+                            std::to_string(expected) + ", " + now);
+  }
+
+  std::shared_ptr<Connection> conn_;
+  std::string name_;
+  std::string prefix_;
+};
+
+}  // namespace
+
+std::unique_ptr<kv::Bucket> make_bucket(std::shared_ptr<Connection> conn, std::string name) {
+  return std::make_unique<NatsBucket>(std::move(conn), std::move(name));
+}
+
+}  // namespace slip::nats

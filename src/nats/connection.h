@@ -1,0 +1,35 @@
+// The shared state behind a NATS kv::Client: one connection and one
+// JetStream context. Buckets and watchers hold a shared_ptr to it, so the
+// connection outlives everything that uses it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "nats/handles.h"
+#include "slip/nats.h"
+
+namespace slip::nats {
+
+struct Connection {
+  ConnectionPtr nc;
+  JsCtxPtr js;
+  std::int64_t wait_ms = 5000;  // JetStream API request timeout
+};
+
+std::unique_ptr<kv::Bucket> make_bucket(std::shared_ptr<Connection> conn, std::string name);
+Result<std::unique_ptr<kv::Watcher>> make_watcher(std::shared_ptr<Connection> conn,
+                                                  const std::string& bucket,
+                                                  const kv::WatchOptions& options);
+
+// The subject filter a consumer for SCOPE uses: the bucket's wildcard, or
+// for a single prefix, the longest part of it that ends on a token
+// boundary ('.'), followed by '>'. Keys the filter lets through that do not
+// match the scope are dropped client-side.
+std::string filter_subject(const std::string& bucket, const kv::Scope& scope);
+
+// Stream state of a bucket (for the resume-window check and status).
+Result<kv::BucketStatus> bucket_status(Connection& conn, const std::string& bucket);
+
+}  // namespace slip::nats

@@ -1,0 +1,66 @@
+#include "nats/consumer.h"
+
+#include "nats/nats_status.h"
+
+namespace slip::nats {
+
+Result<OrderedConsumer> OrderedConsumer::start(Connection& conn, const std::string& bucket,
+                                               const ConsumerSpec& spec) {
+  jsSubOptions so;
+  jsSubOptions_Init(&so);
+  const std::string stream = stream_name(bucket);
+  so.Stream = stream.c_str();
+  so.Ordered = true;
+  so.Config.DeliverPolicy = spec.deliver;
+  so.Config.OptStartSeq = spec.start_sequence;
+  so.Config.HeadersOnly = spec.headers_only;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  natsSubscription* raw = nullptr;
+  natsStatus s = js_SubscribeSync(&raw, conn.js.get(), spec.filter.c_str(), nullptr, &so, &jerr);
+  OrderedConsumer consumer;
+  consumer.sub_.reset(raw);
+  if (s != NATS_OK) return to_status(s, "subscribe to bucket " + bucket, jerr);
+  // Without a message to count from, the consumer's own view tells
+  // whether there is anything to wait for at all.
+  natsSubscription_SetPendingLimits(raw, -1, -1);
+  jsConsumerInfo* ci_raw = nullptr;
+  s = natsSubscription_GetConsumerInfo(&ci_raw, raw, nullptr, &jerr);
+  ConsumerInfoPtr ci(ci_raw);
+  if (s != NATS_OK) return to_status(s, "consumer info for bucket " + bucket, jerr);
+  consumer.initial_pending_ = ci->NumPending + ci->Delivered.Consumer;
+  return consumer;
+}
+
+Status OrderedConsumer::next(std::chrono::milliseconds timeout, MsgPtr* msg, MetaPtr* meta) {
+  natsMsg* raw = nullptr;
+  natsStatus s = natsSubscription_NextMsg(&raw, sub_.get(), timeout.count());
+  msg->reset(raw);
+  if (s == NATS_TIMEOUT) return Status::unavailable("timeout");
+  if (s != NATS_OK) return to_status(s, "receive");
+  jsMsgMetaData* m = nullptr;
+  s = natsMsg_GetMetaData(&m, raw);
+  meta->reset(m);
+  if (s != NATS_OK) return to_status(s, "message metadata");
+  return Status::ok();
+}
+
+Status read_until_caught_up(Connection& conn, const std::string& bucket, const ConsumerSpec& spec,
+                            const std::function<bool(natsMsg*, jsMsgMetaData*)>& visit) {
+  auto consumer = OrderedConsumer::start(conn, bucket, spec);
+  if (!consumer) return consumer.status();
+  if (consumer->initial_pending() == 0) return Status::ok();
+  const auto timeout = std::chrono::milliseconds(conn.wait_ms);
+  for (;;) {
+    MsgPtr msg;
+    MetaPtr meta;
+    Status s = consumer->next(timeout, &msg, &meta);
+    if (OrderedConsumer::is_timeout(s))
+      return Status::unavailable("reading bucket " + bucket + ": no message within " +
+                                 std::to_string(timeout.count()) + " ms");
+    SLIP_RETURN_IF_ERROR(s);
+    if (!visit(msg.get(), meta.get())) return Status::ok();
+    if (meta->NumPending == 0) return Status::ok();
+  }
+}
+
+}  // namespace slip::nats

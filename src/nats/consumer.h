@@ -1,0 +1,49 @@
+// Ordered push consumers: the one way slip reads a bucket's stream, for
+// scans, histories and watches alike.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "nats/connection.h"
+#include "nats/handles.h"
+#include "nats/message.h"
+
+namespace slip::nats {
+
+struct ConsumerSpec {
+  std::string filter;                       // subject filter
+  jsDeliverPolicy deliver = js_DeliverAll;  // All, LastPerSubject, New, ByStartSequence
+  std::uint64_t start_sequence = 0;         // for ByStartSequence
+  bool headers_only = false;
+};
+
+// An ordered, ack-less consumer on a bucket's stream with a synchronous
+// subscription. initial_pending() is what the server had for it at start.
+class OrderedConsumer {
+ public:
+  static Result<OrderedConsumer> start(Connection& conn, const std::string& bucket,
+                                       const ConsumerSpec& spec);
+
+  // The next message and its JetStream metadata; kUnavailable with
+  // "timeout" when none arrived in TIMEOUT (see is_timeout()).
+  Status next(std::chrono::milliseconds timeout, MsgPtr* msg, MetaPtr* meta);
+  static bool is_timeout(const Status& s) {
+    return s.kind() == StatusKind::kUnavailable && s.message() == "timeout";
+  }
+
+  std::uint64_t initial_pending() const { return initial_pending_; }
+
+ private:
+  SubscriptionPtr sub_;
+  std::uint64_t initial_pending_ = 0;
+};
+
+// Reads SPEC's consumer until it has nothing pending (a consistent
+// snapshot), calling VISIT per message; VISIT returns false to stop.
+Status read_until_caught_up(Connection& conn, const std::string& bucket, const ConsumerSpec& spec,
+                            const std::function<bool(natsMsg*, jsMsgMetaData*)>& visit);
+
+}  // namespace slip::nats

@@ -1,0 +1,27 @@
+#include "nats/message.h"
+
+#include <cstdlib>
+#include <cstring>
+
+namespace slip::nats {
+
+void decode_entry(natsMsg* msg, std::string_view prefix, kv::Entry* entry) {
+  std::string_view subject = natsMsg_GetSubject(msg);
+  entry->key.assign(subject.substr(std::min(prefix.size(), subject.size())));
+  entry->op = kv::Operation::kPut;
+  const char* op = nullptr;
+  if (natsMsgHeader_Get(msg, "KV-Operation", &op) == NATS_OK && op != nullptr) {
+    if (std::strcmp(op, "DEL") == 0) entry->op = kv::Operation::kDelete;
+    if (std::strcmp(op, "PURGE") == 0) entry->op = kv::Operation::kPurge;
+  }
+  const int len = natsMsg_GetDataLength(msg);
+  entry->value.assign(natsMsg_GetData(msg) != nullptr ? natsMsg_GetData(msg) : "",
+                      static_cast<std::size_t>(len));
+  entry->value_size = static_cast<std::uint64_t>(len);
+  const char* size = nullptr;
+  if (natsMsgHeader_Get(msg, "Nats-Msg-Size", &size) == NATS_OK && size != nullptr) {
+    entry->value_size = std::strtoull(size, nullptr, 10);
+  }
+}
+
+}  // namespace slip::nats

@@ -1,0 +1,20 @@
+#include "slip/nats.h"
+
+namespace slip::nats {
+
+std::string redact_url(const std::string& url) {
+  auto scheme = url.find("://");
+  std::size_t start = scheme == std::string::npos ? 0 : scheme + 3;
+  auto at = url.find('@', start);
+  if (at == std::string::npos) return url;
+  auto slash = url.find('/', start);
+  if (slash != std::string::npos && slash < at) return url;  // '@' in a path, not userinfo
+  auto colon = url.find(':', start);
+  if (colon != std::string::npos && colon < at) {
+    return url.substr(0, colon + 1) + "***" + url.substr(at);
+  }
+  // A lone userinfo may be a token: hide it whole.
+  return url.substr(0, start) + "***" + url.substr(at);
+}
+
+}  // namespace slip::nats
