@@ -3,6 +3,7 @@
 #include "command.h"
 #include "generate.h"
 #include "kv.h"
+#include "watch.h"
 #include "snapshot.h"
 
 namespace slip::cli {
@@ -10,6 +11,7 @@ namespace slip::cli {
 const std::vector<CommandDef>& command_table() {
   static const std::vector<CommandDef> kCommands = {
       {"kv", register_kv},
+      {"watch", register_watch},
       {"snapshot", register_snapshot},
       {"generate", register_generate},
   };

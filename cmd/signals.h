@@ -1,0 +1,11 @@
+// SIGINT/SIGTERM as a flag that long-running commands poll: they finish
+// the batch in hand, persist the cursor, and exit 130.
+#pragma once
+
+namespace slip::cli {
+
+// Installs the handlers (without SA_RESTART) and clears the flag.
+void install_stop_signals();
+bool stop_requested();
+
+}  // namespace slip::cli

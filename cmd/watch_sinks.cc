@@ -1,0 +1,89 @@
+#include "watch_sinks.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+
+#include "core/time_format.h"
+#include "fs/io.h"
+#include "json_fields.h"
+
+extern char** environ;
+
+namespace slip::cli {
+
+std::string update_json(const kv::Entry& e) {
+  std::string line = "{\"op\":\"";
+  line += kv::operation_name(e.op);
+  line += "\",\"key\":";
+  append_json_string(&line, e.key);
+  line += ",\"revision\":" + std::to_string(e.revision);
+  line += ",\"created\":\"" + format_rfc3339(e.created_ns) + "\"";
+  if (e.op == kv::Operation::kPut) append_value_field(&line, e.value);
+  line += "}";
+  return line;
+}
+
+Status PrintSink::apply(const std::vector<kv::Entry>& batch) {
+  std::string& buf = out_.buffer();
+  for (const kv::Entry& e : batch) {
+    if (format_ == "value") {
+      if (e.op != kv::Operation::kPut) continue;
+      buf += e.value;
+    } else if (format_ == "text") {
+      buf += kv::operation_name(e.op);
+      buf += ' ';
+      buf += e.key;
+      buf += " @" + std::to_string(e.revision);
+      if (e.op == kv::Operation::kPut) {
+        buf += " = ";
+        buf += is_valid_utf8(e.value) ? e.value : "<" + std::to_string(e.value.size()) + " bytes>";
+      }
+    } else {
+      buf += update_json(e);
+    }
+    buf += '\n';
+    SLIP_RETURN_IF_ERROR(out_.maybe_flush());
+  }
+  return out_.flush();
+}
+
+Status ExecSink::apply(const std::vector<kv::Entry>& batch) {
+  std::string input;
+  for (const kv::Entry& e : batch) input += update_json(e) + "\n";
+  int in[2];
+  if (::pipe2(in, O_CLOEXEC) != 0) return Status::from_errno(errno, "pipe");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, in[0], 0);
+  const char* argv[] = {"/bin/sh", "-c", command_.c_str(), nullptr};
+  pid_t pid = 0;
+  int rc = ::posix_spawn(&pid, "/bin/sh", &actions, nullptr, const_cast<char**>(argv), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(in[0]);
+  if (rc != 0) {
+    ::close(in[1]);
+    return Status::from_errno(rc, "start --exec command");
+  }
+  // A command that does not read its input is its own business: EPIPE here
+  // is not an error, its exit status decides.
+  Status wrote = fs::write_all(in[1], input.data(), input.size(), "--exec command input");
+  ::close(in[1]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!wrote.is_ok() && wrote.kind() != StatusKind::kPipeClosed) return wrote;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return Status::ok();
+  std::string how = WIFEXITED(status) ? "exited with status " + std::to_string(WEXITSTATUS(status))
+                                      : "was killed by signal " + std::to_string(WTERMSIG(status));
+  return Status::check_failed("--exec command " + how + " on a batch of " +
+                              std::to_string(batch.size()) + " updates ending at revision " +
+                              std::to_string(batch.back().revision) +
+                              "; the cursor was not advanced, so a restart re-delivers the batch");
+}
+
+}  // namespace slip::cli
