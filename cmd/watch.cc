@@ -15,7 +15,8 @@ void register_watch(CLI::App& parent, Registry& registry) {
                   "Only keys starting with one of these prefixes (default: all keys)");
   app->add_option("--format", o->format,
                   "json (default), text, or value (raw values, one per line)")
-      ->check(CLI::IsMember({"json", "text", "value"}));
+      ->check(CLI::IsMember({"json", "text", "value"}))
+      ->type_name("FORMAT");
   app->add_option("--since", o->since, "Resume after revision REV: deliver only later updates")
       ->type_name("REV");
   app->add_option("--cursor-file", o->cursor_file,
@@ -24,7 +25,8 @@ void register_watch(CLI::App& parent, Registry& registry) {
   app->add_option("--on-expired", o->on_expired,
                   "When the cursor is older than the bucket's history: fail (default) or relist "
                   "(fall back to a full state-sync)")
-      ->check(CLI::IsMember({"fail", "relist"}));
+      ->check(CLI::IsMember({"fail", "relist"}))
+      ->type_name("ACTION");
   app->add_option("--exec", o->exec,
                   "Run CMD once per batch with the batch as JSON lines on its stdin")
       ->type_name("CMD");
