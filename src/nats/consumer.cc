@@ -44,22 +44,47 @@ Status OrderedConsumer::next(std::chrono::milliseconds timeout, MsgPtr* msg, Met
   return Status::ok();
 }
 
+std::optional<std::uint64_t> OrderedConsumer::server_pending() {
+  jsConsumerInfo* raw = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  if (natsSubscription_GetConsumerInfo(&raw, sub_.get(), nullptr, &jerr) != NATS_OK)
+    return std::nullopt;
+  ConsumerInfoPtr ci(raw);
+  uint64_t queued = 0;
+  natsSubscription_QueuedMsgs(sub_.get(), &queued);
+  return ci->NumPending + queued;
+}
+
 Status read_until_caught_up(Connection& conn, const std::string& bucket, const ConsumerSpec& spec,
                             const std::function<bool(natsMsg*, jsMsgMetaData*)>& visit) {
   auto consumer = OrderedConsumer::start(conn, bucket, spec);
   if (!consumer) return consumer.status();
   if (consumer->initial_pending() == 0) return Status::ok();
-  const auto timeout = std::chrono::milliseconds(conn.wait_ms);
+  // Done at the head as of the start, or, when the filter hides the head,
+  // once the consumer reports nothing left. The pending count in message
+  // metadata is not trusted for this (see watcher.cc).
+  auto status = bucket_status(conn, bucket);
+  if (!status) return status.status();
+  const std::uint64_t head = status->last_sequence;
+  const auto quiet_limit = std::chrono::milliseconds(conn.wait_ms);
+  auto last_activity = std::chrono::steady_clock::now();
   for (;;) {
     MsgPtr msg;
     MetaPtr meta;
-    Status s = consumer->next(timeout, &msg, &meta);
-    if (OrderedConsumer::is_timeout(s))
-      return Status::unavailable("reading bucket " + bucket + ": no message within " +
-                                 std::to_string(timeout.count()) + " ms");
+    Status s = consumer->next(std::chrono::milliseconds(100), &msg, &meta);
+    if (OrderedConsumer::is_timeout(s)) {
+      auto left = consumer->server_pending();
+      if (left && *left == 0) return Status::ok();
+      if (std::chrono::steady_clock::now() - last_activity > quiet_limit) {
+        return Status::unavailable("reading bucket " + bucket + ": no message within " +
+                                   std::to_string(quiet_limit.count()) + " ms");
+      }
+      continue;
+    }
     SLIP_RETURN_IF_ERROR(s);
+    last_activity = std::chrono::steady_clock::now();
     if (!visit(msg.get(), meta.get())) return Status::ok();
-    if (meta->NumPending == 0) return Status::ok();
+    if (meta->Sequence.Stream >= head) return Status::ok();
   }
 }
 

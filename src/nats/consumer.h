@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "nats/connection.h"
@@ -35,6 +36,10 @@ class OrderedConsumer {
   }
 
   std::uint64_t initial_pending() const { return initial_pending_; }
+
+  // Messages the server still has for this consumer plus those queued in
+  // the client; nullopt when the server cannot be asked right now.
+  std::optional<std::uint64_t> server_pending();
 
  private:
   SubscriptionPtr sub_;

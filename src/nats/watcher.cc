@@ -41,18 +41,25 @@ class NatsWatcher final : public kv::Watcher {
     } else if (!options_.state_sync) {
       spec.deliver = js_DeliverNew;
     }
+    // The head before the consumer exists: everything in scope up to it
+    // will be delivered, so reaching it is "caught up", and anything the
+    // consumer delivers that was not there yet lies above it. (The pending
+    // count in message metadata is not used: with nats-server 2.9 it can
+    // lag by one or two right after a consumer starts.)
+    auto st = bucket_status(*conn_, bucket_);
+    if (!st) return st.status();
+    head_ = st->last_sequence;
     auto consumer = OrderedConsumer::start(*conn_, bucket_, spec);
     if (!consumer) return consumer.status();
     consumer_.emplace(std::move(*consumer));
     pending_ = consumer_->initial_pending();
-    caught_up_ = spec.deliver == js_DeliverNew || pending_ == 0;
+    caught_up_ = spec.deliver == js_DeliverNew || pending_ == 0 || head_ <= position_;
     if (spec.deliver == js_DeliverNew || (pending_ == 0 && !options_.resume_after)) {
-      // Nothing to deliver yet: the position is the stream's head, so a
-      // cursor persisted now does not re-read history later.
-      auto st = bucket_status(*conn_, bucket_);
-      if (!st) return st.status();
-      position_ = std::max(position_, st->last_sequence);
+      // Nothing in scope up to the head: start the position there, so a
+      // cursor persisted before the first update does not re-read history.
+      position_ = std::max(position_, head_);
     }
+    last_activity_ = std::chrono::steady_clock::now();
     return Status::ok();
   }
 
@@ -66,7 +73,10 @@ class NatsWatcher final : public kv::Watcher {
       MetaPtr meta;
       Status s =
           consumer_ ? consumer_->next(left, &msg, &meta) : Status::unavailable("no consumer");
-      if (OrderedConsumer::is_timeout(s)) return std::optional<kv::Update>();
+      if (OrderedConsumer::is_timeout(s)) {
+        check_idle_caught_up();
+        return std::optional<kv::Update>();
+      }
       if (!s) {
         // The consumer is gone or out of step: recreate it after the
         // position. Retry until the deadline (the server may be restarting).
@@ -77,7 +87,8 @@ class NatsWatcher final : public kv::Watcher {
       if (seq <= position_) continue;  // re-delivered after a recovery
       position_ = seq;
       pending_ = meta->NumPending;
-      const bool became_caught_up = !caught_up_ && pending_ == 0;
+      last_activity_ = std::chrono::steady_clock::now();
+      const bool became_caught_up = !caught_up_ && position_ >= head_;
       if (became_caught_up) caught_up_ = true;
       kv::Update update;
       decode_entry(msg.get(), prefix_, &update.entry);
@@ -120,6 +131,17 @@ class NatsWatcher final : public kv::Watcher {
     return Status::ok();
   }
 
+  // A server-side filter never delivers the messages outside it, so the
+  // position may stop short of the head. After a quiet spell, ask the
+  // consumer itself whether anything is left.
+  void check_idle_caught_up() {
+    if (caught_up_ || !consumer_) return;
+    if (std::chrono::steady_clock::now() - last_activity_ < std::chrono::milliseconds(100)) return;
+    last_activity_ = std::chrono::steady_clock::now();
+    auto left = consumer_->server_pending();
+    if (left && *left == 0) caught_up_ = true;
+  }
+
   Status recover(std::chrono::steady_clock::time_point deadline) {
     consumer_.reset();
     Status last;
@@ -151,7 +173,9 @@ class NatsWatcher final : public kv::Watcher {
   std::optional<OrderedConsumer> consumer_;
   std::uint64_t position_ = 0;
   std::uint64_t pending_ = 0;
+  std::uint64_t head_ = 0;
   bool caught_up_ = false;
+  std::chrono::steady_clock::time_point last_activity_;
 };
 
 }  // namespace
