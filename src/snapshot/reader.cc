@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -78,22 +79,32 @@ std::size_t Reader::fill(std::size_t n) {
     if (consumed_ + n > size)
       n = static_cast<std::size_t>(size > consumed_ ? size - consumed_ : 0) + 1;
   }
+  // Grows the buffer to at least WANT bytes (doubling), unread bytes first.
+  auto grow = [this](std::size_t want) {
+    std::size_t cap = cap_;
+    while (cap < want) cap *= 2;
+    std::unique_ptr<char[]> grown(new char[cap]);
+    std::memcpy(grown.get(), buf_.get() + pos_, end_ - pos_);
+    end_ -= pos_;
+    pos_ = 0;
+    buf_ = std::move(grown);
+    cap_ = cap;
+  };
   if (n > cap_ - pos_) {
     if (n > cap_) {
-      // A record larger than the buffer: grow to hold it, no more.
-      std::size_t cap = cap_;
-      while (cap < n) cap *= 2;
-      std::unique_ptr<char[]> grown(new char[cap]);
-      std::memcpy(grown.get(), buf_.get() + pos_, avail);
-      buf_ = std::move(grown);
-      cap_ = cap;
+      // A record larger than the buffer: grow to hold it, no more. The size
+      // of a pipe is unknown, so there the buffer grows one doubling at a
+      // time as bytes arrive: a length field pointing past the end of the
+      // stream must not allocate gigabytes up front.
+      grow(is_regular_ ? n : std::min(n, cap_ * 2));
     } else {
       std::memmove(buf_.get(), buf_.get() + pos_, avail);
+      end_ = avail;
+      pos_ = 0;
     }
-    end_ = avail;
-    pos_ = 0;
   }
   while (end_ - pos_ < n) {
+    if (end_ == cap_) grow(std::min(n, cap_ * 2));  // only when not is_regular_
     ssize_t got = ::read(fd_, buf_.get() + end_, cap_ - end_);
     if (got < 0) {
       if (errno == EINTR) continue;

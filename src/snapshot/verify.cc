@@ -10,10 +10,12 @@ namespace {
 // Counts live keys. While records are PUTs in strictly ascending key order
 // (a compacted file) each is a new key and nothing is held but the last
 // key. At the first record that breaks the order, the keys seen so far are
-// re-read from the file into a fingerprint set, which takes over.
+// re-read from the file into a fingerprint set, which takes over. Only a
+// regular file can be re-read: opening a pipe's path again (/dev/stdin)
+// gives the same pipe, so for anything else the set is used from the start.
 class LiveKeyCounter {
  public:
-  explicit LiveKeyCounter(const std::string& path) : path_(path) {}
+  LiveKeyCounter(const std::string& path, bool rereadable) : path_(path), ordered_(rereadable) {}
 
   Status add(const Record& rec) {
     if (rec.type == RecordType::kCursor) return Status::ok();
@@ -50,7 +52,7 @@ class LiveKeyCounter {
   }
 
   const std::string& path_;
-  bool ordered_ = true;
+  bool ordered_;
   std::string last_key_;
   std::uint64_t count_ = 0;
   FingerprintSet set_;
@@ -63,8 +65,12 @@ Result<VerifyReport> verify(const std::string& path) {
   if (!reader) return reader.status();
   VerifyReport report;
   struct stat st;
-  if (::stat(path.c_str(), &st) == 0) report.file_size = static_cast<std::uint64_t>(st.st_size);
-  LiveKeyCounter live(path);
+  bool regular = false;
+  if (::stat(path.c_str(), &st) == 0) {
+    report.file_size = static_cast<std::uint64_t>(st.st_size);
+    regular = S_ISREG(st.st_mode);
+  }
+  LiveKeyCounter live(path, regular);
   Record rec;
   while ((*reader)->next(&rec)) {
     ++report.records;

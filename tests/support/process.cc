@@ -13,7 +13,25 @@ extern char** environ;
 
 namespace slip::test {
 
-ProcessResult run_process(const std::vector<std::string>& argv, const std::string& stdin_data) {
+namespace {
+
+// The parent's environment with CHANGES applied ("NAME=VALUE" sets, "NAME" unsets).
+std::vector<std::string> child_environment(const std::vector<std::string>& changes) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+  for (const std::string& change : changes) {
+    const std::string name = change.substr(0, change.find('='));
+    std::erase_if(
+        env, [&](const std::string& v) { return v.compare(0, name.size() + 1, name + "=") == 0; });
+    if (change.find('=') != std::string::npos) env.push_back(change);
+  }
+  return env;
+}
+
+}  // namespace
+
+ProcessResult run_process(const std::vector<std::string>& argv, const std::string& stdin_data,
+                          const std::vector<std::string>& env) {
   int in[2], out[2], err[2];
   if (::pipe(in) != 0 || ::pipe(out) != 0 || ::pipe(err) != 0) throw std::runtime_error("pipe");
   posix_spawn_file_actions_t actions;
@@ -27,8 +45,12 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::strin
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  std::vector<std::string> env_strings = child_environment(env);
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
   pid_t pid;
-  int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   ::close(in[0]);
   ::close(out[1]);
@@ -84,10 +106,11 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::strin
   return result;
 }
 
-ProcessResult run_slip(const std::vector<std::string>& args, const std::string& stdin_data) {
+ProcessResult run_slip(const std::vector<std::string>& args, const std::string& stdin_data,
+                       const std::vector<std::string>& env) {
   std::vector<std::string> argv{SLIP_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
-  return run_process(argv, stdin_data);
+  return run_process(argv, stdin_data, env);
 }
 
 }  // namespace slip::test

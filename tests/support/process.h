@@ -16,9 +16,12 @@ struct ProcessResult {
 
 // Runs ARGV (argv[0] is looked up in PATH when it has no slash) with STDIN
 // as its standard input, and waits for it.
-ProcessResult run_process(const std::vector<std::string>& argv, const std::string& stdin_data = "");
+// ENV changes the environment of the child: "NAME=VALUE" sets, "NAME" unsets.
+ProcessResult run_process(const std::vector<std::string>& argv, const std::string& stdin_data = "",
+                          const std::vector<std::string>& env = {});
 
 // Runs the slip binary under test with ARGS.
-ProcessResult run_slip(const std::vector<std::string>& args, const std::string& stdin_data = "");
+ProcessResult run_slip(const std::vector<std::string>& args, const std::string& stdin_data = "",
+                       const std::vector<std::string>& env = {});
 
 }  // namespace slip::test

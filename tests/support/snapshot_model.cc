@@ -47,12 +47,8 @@ std::string encode_ops(const std::vector<Op>& ops) {
       case snapshot::RecordType::kPut:
         snapshot::encode_put(&out, op.key, op.value, op.version);
         break;
-      case snapshot::RecordType::kDelete:
-        snapshot::encode_delete(&out, op.key, op.version);
-        break;
-      case snapshot::RecordType::kCursor:
-        snapshot::encode_cursor(&out, op.version);
-        break;
+      case snapshot::RecordType::kDelete: snapshot::encode_delete(&out, op.key, op.version); break;
+      case snapshot::RecordType::kCursor: snapshot::encode_cursor(&out, op.version); break;
     }
   }
   return out;
@@ -65,12 +61,8 @@ ModelState model_of(const std::vector<Op>& ops) {
       case snapshot::RecordType::kPut:
         m.entries[op.key] = {op.value, std::string(op.version.bytes())};
         break;
-      case snapshot::RecordType::kDelete:
-        m.entries.erase(op.key);
-        break;
-      case snapshot::RecordType::kCursor:
-        m.cursor = std::string(op.version.bytes());
-        break;
+      case snapshot::RecordType::kDelete: m.entries.erase(op.key); break;
+      case snapshot::RecordType::kCursor: m.cursor = std::string(op.version.bytes()); break;
     }
   }
   return m;

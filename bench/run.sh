@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Snapshot benchmarks: builds slip and make_snapshot into build-bench/,
+# generates the files under $BENCH_DIR and prints one table.
+#
+#   bench/run.sh                      # files in /tmp/slip-bench, deleted afterwards
+#   BENCH_DIR=/data/b BENCH_KEEP=1 bench/run.sh
+#
+# Throughput is file bytes / wall time in GB/s (10^9 bytes). Each command
+# runs on a page-cached file (warmed by one untimed cat) and the best of
+# $BENCH_RUNS runs (default 3) is reported; "cat" is `cat FILE > /dev/null`
+# timed the same way in the same run. RSS is the largest "maximum resident
+# set size" of the runs, from /usr/bin/time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bench_dir="${BENCH_DIR:-/tmp/slip-bench}"
+runs="${BENCH_RUNS:-3}"
+build="${BENCH_BUILD:-build-bench}"
+
+# The project's default build type (RelWithDebInfo, -O2 -g), as scripts/build makes it.
+cmake -S . -B "$build" -DSLIP_BUILD_BENCH=ON -DSLIP_BUILD_TESTS=OFF >/dev/null
+cmake --build "$build" -j"$(nproc)" --target slip make_snapshot >/dev/null
+slip="$PWD/$build/slip"
+make_snapshot="$PWD/$build/bench/make_snapshot"
+
+mkdir -p "$bench_dir"
+# Only the files this script makes are removed: BENCH_DIR may hold others.
+files=(v4k r100 r100-random r100-dead50 r100-dead50.compact)
+cleanup() {
+  rm -f "$bench_dir/time.out"
+  [ "${BENCH_KEEP:-0}" = 1 ] && return
+  for f in "${files[@]}"; do rm -f "$bench_dir/$f.snap"; done
+  rmdir "$bench_dir" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# generate NAME ARGS...: makes $bench_dir/NAME.snap unless it is there.
+generate() {
+  local name="$1"
+  shift
+  [ -f "$bench_dir/$name.snap" ] || "$make_snapshot" --out "$bench_dir/$name.snap" "$@" >&2
+}
+
+now_ns() { date +%s%N; }
+
+# measure CMD...: runs CMD $runs times with stdout to /dev/null; sets best_s
+# (seconds) and rss_kib.
+measure() {
+  best_s=""
+  rss_kib=0
+  local i start end s rss
+  for ((i = 0; i < runs; i++)); do
+    start=$(now_ns)
+    /usr/bin/time -f '%M' -o "$bench_dir/time.out" "$@" >/dev/null
+    end=$(now_ns)
+    s=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
+    rss=$(tail -n 1 "$bench_dir/time.out")
+    ((rss > rss_kib)) && rss_kib=$rss
+    if [ -z "$best_s" ] || awk -v s="$s" -v b="$best_s" 'BEGIN { exit !(s < b) }'; then
+      best_s=$s
+    fi
+  done
+}
+
+rows=()
+# verify_row LABEL FILE TARGET (ratio, gbs or none): times cat and verify on FILE, appends a table row.
+verify_row() {
+  local label="$1" file="$2" target="$3"
+  local size cat_s verify_s verify_rss
+  size=$(stat -c %s "$file")
+  cat "$file" >/dev/null # warm the page cache
+  measure cat "$file" # measure sends stdout to /dev/null
+  cat_s=$best_s
+  measure "$slip" snapshot verify "$file"
+  verify_s=$best_s
+  verify_rss=$rss_kib
+  rows+=("$(awk -v l="$label" -v n="$size" -v c="$cat_s" -v v="$verify_s" -v r="$verify_rss" \
+    -v t="$target" 'BEGIN {
+      cat_gbs = n / c / 1e9; gbs = n / v / 1e9; ratio = c / v; rss = r / 1024
+      verdict = "-"
+      if (t == "ratio") verdict = (ratio >= 0.5 && rss < 64) ? "met" : "MISSED"
+      if (t == "gbs") verdict = (gbs >= 1.5 && rss < 64) ? "met" : "MISSED"
+      printf "%-34s %8.2f %9.3f %7.2f %8.2f %6.0f%% %8.1f  %s", l, n / 1e9, v, gbs, cat_gbs,
+             100 * ratio, rss, verdict
+    }')")
+}
+
+echo "generating files in $bench_dir (reused when present)" >&2
+generate v4k --bytes 1G --value-size 4096 --order asc
+generate r100 --records 10000000 --record-size 100 --order asc
+generate r100-random --records 10000000 --record-size 100 --order random
+generate r100-dead50 --records 10000000 --record-size 100 --order asc --dead-ratio 0.5
+
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "measuring (best of $runs runs each)" >&2
+verify_row "verify 4 KiB values, 1 GiB" "$bench_dir/v4k.snap" ratio
+verify_row "verify 10M x 100 B, ascending" "$bench_dir/r100.snap" gbs
+verify_row "verify 10M x 100 B, random order" "$bench_dir/r100-random.snap" none
+verify_row "verify 10M x 100 B, 50% dead" "$bench_dir/r100-dead50.snap" none
+
+# Compaction of the 50%-dead file to a new file in the same directory (the
+# output is fsynced, so this includes writing ~0.5 GB to disk).
+dead="$bench_dir/r100-dead50.snap"
+compacted="$bench_dir/r100-dead50.compact.snap"
+cat "$dead" >/dev/null
+rm -f "$compacted"
+measure "$slip" snapshot compact "$dead" -o "$compacted"
+compact_s=$best_s
+compact_rss=$rss_kib
+live=$("$slip" snapshot verify --json "$compacted" | sed -n 's/.*"live_keys":\([0-9]*\).*/\1/p')
+rows+=("$(awk -v n="$(stat -c %s "$dead")" -v s="$compact_s" -v r="$compact_rss" 'BEGIN {
+  printf "%-34s %8.2f %9.3f %7.2f %8s %7s %8.1f  %s", "compact 10M x 100 B, 50% dead", n / 1e9, s,
+         n / s / 1e9, "", "", r / 1024, "-"
+}')")
+
+echo
+printf '%-34s %8s %9s %7s %8s %7s %8s  %s\n' "benchmark" "GB" "time s" "GB/s" "cat GB/s" \
+  "vs cat" "RSS MiB" "target"
+printf '%s\n' "${rows[@]}"
+echo
+echo "compacted: $live live keys, $(stat -c %s "$compacted") bytes"
+echo "targets: 4 KiB values >= 50% of cat; 100 B records >= 1.5 GB/s; RSS < 64 MiB for both"
+echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)," \
+  "$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM; load before: $load"
