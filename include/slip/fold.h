@@ -1,0 +1,82 @@
+// A durable local fold of a bucket: the deduplicated state plus the cursor
+// it is complete up to.
+//
+// The one way data and cursor change is commit(): the mutations and the
+// new cursor become durable together or not at all (the append-log store
+// writes data records, then the CURSOR record, then flushes, and rolls the
+// file back on failure; the LevelDB store writes one WriteBatch). So the
+// cursor never names a revision whose data is missing. See
+// docs/fold-stores.md for the on-disk layouts.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "slip/status.h"
+#include "slip/version_token.h"
+
+namespace slip::fold {
+
+struct Value {
+  std::string value;
+  VersionToken version;
+};
+
+// One change to apply: a put, or a delete (also for NATS purges).
+struct Mutation {
+  std::string key;
+  std::string value;
+  VersionToken version;
+  bool is_delete = false;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // The cursor the fold is complete up to; nullopt for a new fold.
+  virtual std::optional<VersionToken> cursor() const = 0;
+
+  // Applies MUTATIONS in order and moves the cursor to CURSOR, atomically
+  // and durably (fsynced when the store was opened with sync). On failure
+  // neither is visible, in memory or after a restart; the caller may retry.
+  virtual Status commit(const std::vector<Mutation>& mutations, const VersionToken& cursor) = 0;
+
+  virtual Result<std::optional<Value>> get(std::string_view key) = 0;
+
+  // Live keys starting with PREFIX, in ascending byte order. VISIT returns
+  // false to stop early.
+  virtual Status scan(
+      std::string_view prefix,
+      const std::function<bool(std::string_view key, const Value& value)>& visit) = 0;
+
+  virtual std::uint64_t size() const = 0;   // live keys
+  virtual const char* backend() const = 0;  // "log" or "leveldb"
+};
+
+struct Options {
+  bool sync = false;  // fsync every commit (the default relies on the fold being a cache)
+  // log backend: rewrite the file in canonical form once it is larger than
+  // this and more than half of it is dead records. 0: never.
+  std::uint64_t compact_threshold = 64ull << 20;
+};
+
+// Opens (creating if absent) an append-log fold at PATH: a PGSS v2 file.
+// A torn tail left by a crash is truncated (reported through
+// repaired_torn_tail()); a corrupted or invalid file is kCorruption.
+// Takes an exclusive lock on PATH.lock; a second writer gets kIOError.
+Result<std::unique_ptr<Store>> open_log(const std::string& path, const Options& options);
+
+// Opens (creating if absent) a LevelDB fold in directory PATH.
+Result<std::unique_ptr<Store>> open_leveldb(const std::string& path, const Options& options);
+
+// "log" for a regular file, "leveldb" for a directory holding a LevelDB
+// fold, nullopt when PATH does not exist.
+Result<std::optional<std::string>> detect_backend(const std::string& path);
+
+}  // namespace slip::fold

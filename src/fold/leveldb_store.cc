@@ -1,0 +1,207 @@
+// The LevelDB fold, for folds bigger than RAM. Layout (docs/fold-stores.md):
+//   "d" + key  -> ver_len:u8 ++ version ++ value
+//   "m:cursor" -> the cursor token's bytes
+//   "m:format" -> "slip-fold-1"
+// Data and cursor of a commit go into one WriteBatch.
+#include <leveldb/db.h>
+#include <leveldb/write_batch.h>
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <unordered_map>
+
+#include "fold/lock.h"
+#include "slip/fold.h"
+
+namespace slip::fold {
+
+namespace {
+
+constexpr char kDataPrefix = 'd';
+constexpr const char* kCursorKey = "m:cursor";
+constexpr const char* kFormatKey = "m:format";
+constexpr const char* kFormat = "slip-fold-1";
+
+std::string data_key(std::string_view key) {
+  std::string k(1, kDataPrefix);
+  k.append(key);
+  return k;
+}
+
+std::string encode_value(const std::string& value, const VersionToken& version) {
+  std::string out(1, static_cast<char>(version.size()));
+  out.append(version.bytes());
+  out.append(value);
+  return out;
+}
+
+Result<Value> decode_value(std::string_view raw, std::string_view key) {
+  if (raw.empty() || static_cast<std::uint8_t>(raw[0]) > VersionToken::kMaxSize ||
+      raw.size() < 1u + static_cast<std::uint8_t>(raw[0])) {
+    return Status::corruption("LevelDB fold: damaged value record for key '" + std::string(key) +
+                              "'");
+  }
+  std::size_t n = static_cast<std::uint8_t>(raw[0]);
+  return Value{std::string(raw.substr(1 + n)), *VersionToken::from_bytes(raw.substr(1, n))};
+}
+
+Status from_leveldb(const leveldb::Status& s, const std::string& what) {
+  if (s.ok()) return Status::ok();
+  if (s.IsCorruption()) return Status::corruption(what + ": " + s.ToString());
+  if (s.IsInvalidArgument()) return Status::invalid_argument(what + ": " + s.ToString());
+  return Status::io_error(what + ": " + s.ToString());
+}
+
+class LevelDbStore final : public Store {
+ public:
+  LevelDbStore(std::string path, Options options, std::unique_ptr<FileLock> lock)
+      : path_(std::move(path)), options_(options), lock_(std::move(lock)) {}
+
+  Status open() {
+    leveldb::Options o;
+    o.create_if_missing = true;
+    leveldb::DB* db = nullptr;
+    SLIP_RETURN_IF_ERROR(
+        from_leveldb(leveldb::DB::Open(o, path_, &db), "open LevelDB fold " + path_));
+    db_.reset(db);
+    std::string format;
+    leveldb::Status s = db_->Get({}, kFormatKey, &format);
+    if (s.IsNotFound()) {
+      SLIP_RETURN_IF_ERROR(
+          from_leveldb(db_->Put(sync_options(), kFormatKey, kFormat), "initialise " + path_));
+    } else if (!s.ok()) {
+      return from_leveldb(s, "read " + path_);
+    } else if (format != kFormat) {
+      return Status::corruption(path_ + " is a LevelDB database but not a slip fold (format '" +
+                                format + "')");
+    }
+    std::string cursor;
+    s = db_->Get({}, kCursorKey, &cursor);
+    if (s.ok()) {
+      auto token = VersionToken::from_bytes(cursor);
+      if (!token)
+        return Status::corruption(path_ + ": cursor of " + std::to_string(cursor.size()) +
+                                  " bytes");
+      cursor_ = *token;
+    } else if (!s.IsNotFound()) {
+      return from_leveldb(s, "read cursor of " + path_);
+    }
+    return count_keys();
+  }
+
+  std::optional<VersionToken> cursor() const override { return cursor_; }
+
+  Status commit(const std::vector<Mutation>& mutations, const VersionToken& cursor) override {
+    leveldb::WriteBatch batch;
+    // Whether each touched key is live after the batch so far, to keep the
+    // key count exact when a batch touches a key twice.
+    std::unordered_map<std::string, bool> live;
+    std::int64_t delta = 0;
+    for (const Mutation& m : mutations) {
+      const std::string k = data_key(m.key);
+      auto it = live.find(k);
+      bool before;
+      if (it != live.end()) {
+        before = it->second;
+      } else {
+        std::string existing;
+        before = db_->Get({}, k, &existing).ok();
+      }
+      if (m.is_delete) {
+        batch.Delete(k);
+      } else {
+        batch.Put(k, encode_value(m.value, m.version));
+      }
+      live[k] = !m.is_delete;
+      delta += static_cast<int>(!m.is_delete) - static_cast<int>(before);
+    }
+    batch.Put(kCursorKey, leveldb::Slice(cursor.bytes().data(), cursor.size()));
+    SLIP_RETURN_IF_ERROR(from_leveldb(db_->Write(sync_options(), &batch), "commit to " + path_));
+    cursor_ = cursor;
+    size_ = static_cast<std::uint64_t>(static_cast<std::int64_t>(size_) + delta);
+    return Status::ok();
+  }
+
+  Result<std::optional<Value>> get(std::string_view key) override {
+    std::string raw;
+    leveldb::Status s = db_->Get({}, data_key(key), &raw);
+    if (s.IsNotFound()) return std::optional<Value>();
+    if (!s.ok()) return from_leveldb(s, "read " + path_);
+    auto v = decode_value(raw, key);
+    if (!v) return v.status();
+    return std::optional<Value>(std::move(*v));
+  }
+
+  Status scan(std::string_view prefix,
+              const std::function<bool(std::string_view, const Value&)>& visit) override {
+    std::unique_ptr<leveldb::Iterator> it(db_->NewIterator({}));
+    const std::string start = data_key(prefix);
+    for (it->Seek(start); it->Valid(); it->Next()) {
+      std::string_view k(it->key().data(), it->key().size());
+      if (k.substr(0, start.size()) != start) break;
+      auto v = decode_value(std::string_view(it->value().data(), it->value().size()), k.substr(1));
+      if (!v) return v.status();
+      if (!visit(k.substr(1), *v)) break;
+    }
+    return from_leveldb(it->status(), "scan " + path_);
+  }
+
+  std::uint64_t size() const override { return size_; }
+  const char* backend() const override { return "leveldb"; }
+
+ private:
+  leveldb::WriteOptions sync_options() const {
+    leveldb::WriteOptions w;
+    w.sync = options_.sync;
+    return w;
+  }
+
+  // Keys are counted once at open; commits adjust the count.
+  Status count_keys() {
+    size_ = 0;
+    return scan("", [&](std::string_view, const Value&) {
+      ++size_;
+      return true;
+    });
+  }
+
+  std::string path_;
+  Options options_;
+  std::unique_ptr<FileLock> lock_;
+  std::unique_ptr<leveldb::DB> db_;
+  std::optional<VersionToken> cursor_;
+  std::uint64_t size_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> open_leveldb(const std::string& path, const Options& options) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
+    return Status::invalid_argument(path + " is a file; a LevelDB fold is a directory");
+  }
+  ::mkdir(path.c_str(), 0755);
+  auto lock = FileLock::acquire(path + "/slip.lock");
+  if (!lock) return lock.status();
+  auto store = std::make_unique<LevelDbStore>(path, options, std::move(*lock));
+  SLIP_RETURN_IF_ERROR(store->open());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+Result<std::optional<std::string>> detect_backend(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return std::optional<std::string>();
+    return Status::from_errno(errno, "stat " + path);
+  }
+  if (S_ISREG(st.st_mode)) return std::optional<std::string>("log");
+  struct stat current;
+  if (S_ISDIR(st.st_mode) && ::stat((path + "/CURRENT").c_str(), &current) == 0) {
+    return std::optional<std::string>("leveldb");
+  }
+  return Status::invalid_argument(path +
+                                  " is neither a snapshot file nor a LevelDB fold directory");
+}
+
+}  // namespace slip::fold

@@ -1,0 +1,164 @@
+// The append-log fold: a PGSS v2 snapshot file plus its state in memory.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+
+#include "fold/lock.h"
+#include "fs/io.h"
+#include "slip/atomic_file.h"
+#include "slip/fold.h"
+#include "slip/snapshot.h"
+#include "slip/snapshot_writer.h"
+
+namespace slip::fold {
+
+namespace {
+
+class LogStore final : public Store {
+ public:
+  LogStore(std::string path, Options options, std::unique_ptr<FileLock> lock)
+      : path_(std::move(path)), options_(options), lock_(std::move(lock)) {}
+  ~LogStore() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  Status open() {
+    struct stat st;
+    if (::stat(path_.c_str(), &st) == 0 && st.st_size > 0) {
+      auto state = snapshot::replay(path_);
+      if (!state) return state.status();
+      const snapshot::Problem& p = state->problem;
+      if (p.damage == snapshot::Damage::kInvalid || p.damage == snapshot::Damage::kCorrupted) {
+        return Status::corruption(
+            path_ + ": " + snapshot::damage_name(p.damage) + " at offset " +
+            std::to_string(p.offset) + ": " + p.reason +
+            "; inspect it with 'slip snapshot verify', or move it away to rebuild the fold");
+      }
+      if (p.damage == snapshot::Damage::kTornTail) {
+        // The writer died mid-append: drop the partial record so the next
+        // append does not land behind garbage.
+        SLIP_RETURN_IF_ERROR(snapshot::truncate_torn_tail(path_, p.offset, ""));
+      }
+      for (auto& [key, live] : state->entries)
+        entries_.emplace(key, Value{std::move(live.value), live.version});
+      cursor_ = state->cursor;
+    }
+    return reopen_for_append();
+  }
+
+  std::optional<VersionToken> cursor() const override { return cursor_; }
+
+  Status commit(const std::vector<Mutation>& mutations, const VersionToken& cursor) override {
+    std::string buf;
+    if (size_on_disk_ == 0) snapshot::encode_header(&buf);
+    for (const Mutation& m : mutations) {
+      SLIP_RETURN_IF_ERROR(snapshot::validate_key(m.key));
+      if (m.is_delete) {
+        snapshot::encode_delete(&buf, m.key, m.version);
+      } else {
+        snapshot::encode_put(&buf, m.key, m.value, m.version);
+      }
+    }
+    snapshot::encode_cursor(&buf, cursor);
+    Status s = fs::write_all(fd_, buf.data(), buf.size(), path_);
+    if (s && options_.sync && ::fdatasync(fd_) != 0)
+      s = Status::from_errno(errno, "fsync " + path_);
+    if (!s) {
+      // Roll back whatever part of the batch reached the file, so a retry
+      // appends to a clean end and no partial batch is ever followed by a cursor.
+      if (::ftruncate(fd_, static_cast<off_t>(size_on_disk_)) != 0) {
+        return Status::io_error(s.message() + "; and the partial write could not be rolled back: " +
+                                std::strerror(errno));
+      }
+      return s;
+    }
+    size_on_disk_ += buf.size();
+    for (const Mutation& m : mutations) {
+      if (m.is_delete) {
+        entries_.erase(m.key);
+      } else {
+        entries_.insert_or_assign(m.key, Value{m.value, m.version});
+      }
+    }
+    cursor_ = cursor;
+    return maybe_compact();
+  }
+
+  Result<std::optional<Value>> get(std::string_view key) override {
+    auto it = entries_.find(std::string(key));
+    if (it == entries_.end()) return std::optional<Value>();
+    return std::optional<Value>(it->second);
+  }
+
+  Status scan(std::string_view prefix,
+              const std::function<bool(std::string_view, const Value&)>& visit) override {
+    for (auto it = entries_.lower_bound(std::string(prefix)); it != entries_.end(); ++it) {
+      if (std::string_view(it->first).substr(0, prefix.size()) != prefix) break;
+      if (!visit(it->first, it->second)) break;
+    }
+    return Status::ok();
+  }
+
+  std::uint64_t size() const override { return entries_.size(); }
+  const char* backend() const override { return "log"; }
+
+ private:
+  Status reopen_for_append() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd_ < 0) return Status::from_errno(errno, "open " + path_);
+    struct stat st;
+    if (::fstat(fd_, &st) != 0) return Status::from_errno(errno, "stat " + path_);
+    size_on_disk_ = static_cast<std::uint64_t>(st.st_size);
+    return Status::ok();
+  }
+
+  // Rewrites the file in canonical form (through AtomicFile) once it has
+  // grown past the threshold and is mostly dead records.
+  Status maybe_compact() {
+    if (options_.compact_threshold == 0 || size_on_disk_ < options_.compact_threshold)
+      return Status::ok();
+    std::uint64_t live = 0;
+    for (const auto& [key, v] : entries_) live += key.size() + v.value.size() + 16;
+    if (live * 2 > size_on_disk_) return Status::ok();
+    auto file = AtomicFile::create(path_);
+    if (!file) return file.status();
+    std::string buf;
+    snapshot::encode_header(&buf);
+    for (const auto& [key, v] : entries_) {
+      snapshot::encode_put(&buf, key, v.value, v.version);
+      if (buf.size() > (1 << 20)) {
+        SLIP_RETURN_IF_ERROR((*file)->write(buf));
+        buf.clear();
+      }
+    }
+    if (cursor_) snapshot::encode_cursor(&buf, *cursor_);
+    SLIP_RETURN_IF_ERROR((*file)->write(buf));
+    SLIP_RETURN_IF_ERROR((*file)->commit());
+    return reopen_for_append();
+  }
+
+  std::string path_;
+  Options options_;
+  std::unique_ptr<FileLock> lock_;
+  int fd_ = -1;
+  std::uint64_t size_on_disk_ = 0;
+  std::map<std::string, Value> entries_;
+  std::optional<VersionToken> cursor_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> open_log(const std::string& path, const Options& options) {
+  auto lock = FileLock::acquire(path + ".lock");
+  if (!lock) return lock.status();
+  auto store = std::make_unique<LogStore>(path, options, std::move(*lock));
+  SLIP_RETURN_IF_ERROR(store->open());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace slip::fold
