@@ -3,6 +3,7 @@
 #include "command.h"
 #include "generate.h"
 #include "kv.h"
+#include "mirror.h"
 #include "watch.h"
 #include "snapshot.h"
 
@@ -12,6 +13,7 @@ const std::vector<CommandDef>& command_table() {
   static const std::vector<CommandDef> kCommands = {
       {"kv", register_kv},
       {"watch", register_watch},
+      {"mirror", register_mirror},
       {"snapshot", register_snapshot},
       {"generate", register_generate},
   };

@@ -32,6 +32,7 @@ _slip() {
         case $word in
           kv) cmd=slip_kv npos=0; continue ;;
           watch) cmd=slip_watch npos=0; continue ;;
+          mirror) cmd=slip_mirror npos=0; continue ;;
           snapshot) cmd=slip_snapshot npos=0; continue ;;
         esac
         ;;
@@ -262,6 +263,25 @@ _slip() {
           --context) opt=$word; continue ;;
         esac
         ;;
+      slip_mirror)
+        case $word in
+          --to) opt=$word; continue ;;
+          --backend) opt=$word; continue ;;
+          --prefix) opt=$word; continue ;;
+          --compact-threshold) opt=$word; continue ;;
+          -s | --server) opt=$word; continue ;;
+          --user) opt=$word; continue ;;
+          --password) opt=$word; continue ;;
+          --token) opt=$word; continue ;;
+          --creds) opt=$word; continue ;;
+          --nkey) opt=$word; continue ;;
+          --tlsca) opt=$word; continue ;;
+          --tlscert) opt=$word; continue ;;
+          --tlskey) opt=$word; continue ;;
+          --timeout) opt=$word; continue ;;
+          --context) opt=$word; continue ;;
+        esac
+        ;;
       slip_snapshot)
         case $word in
           inspect) cmd=slip_snapshot_inspect npos=0; continue ;;
@@ -354,6 +374,13 @@ _slip() {
       slip_watch:--tlsca) _slip_paths "$cur" -f ;;
       slip_watch:--tlscert) _slip_paths "$cur" -f ;;
       slip_watch:--tlskey) _slip_paths "$cur" -f ;;
+      slip_mirror:--to) _slip_paths "$cur" -f ;;
+      slip_mirror:--backend) _slip_words "$cur" 'log leveldb' ;;
+      slip_mirror:--creds) _slip_paths "$cur" -f ;;
+      slip_mirror:--nkey) _slip_paths "$cur" -f ;;
+      slip_mirror:--tlsca) _slip_paths "$cur" -f ;;
+      slip_mirror:--tlscert) _slip_paths "$cur" -f ;;
+      slip_mirror:--tlskey) _slip_paths "$cur" -f ;;
       slip_snapshot_compact:-o | slip_snapshot_compact:--output) _slip_paths "$cur" -f ;;
     esac
     return 0
@@ -375,6 +402,7 @@ _slip() {
       slip_kv_add) _slip_words "$cur" '-h --help --history --max-bytes --max-age --replicas --storage --description -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
       slip_kv_rm) _slip_words "$cur" '-h --help -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
       slip_watch) _slip_words "$cur" '-h --help --format --since --cursor-file --on-expired --exec --batch-max --batch-window --until-caught-up --count --updates-only --ignore-deletes -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
+      slip_mirror) _slip_words "$cur" '-h --help --to --backend --prefix --once --sync --compact-threshold -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
       slip_snapshot) _slip_words "$cur" '-h --help' ;;
       slip_snapshot_inspect) _slip_words "$cur" '-h --help --json --keys --get' ;;
       slip_snapshot_verify) _slip_words "$cur" '-h --help --json --repair --no-backup' ;;
@@ -384,7 +412,7 @@ _slip() {
     return 0
   fi
   case $cmd in
-    slip) _slip_words "$cur" 'kv watch snapshot' ;;
+    slip) _slip_words "$cur" 'kv watch mirror snapshot' ;;
     slip_kv) _slip_words "$cur" 'get put create update del purge keys history status ls add rm' ;;
     slip_snapshot) _slip_words "$cur" 'inspect verify compact dump' ;;
     slip_snapshot_inspect)

@@ -26,6 +26,10 @@ function __slip_state
                         set cmd slip_watch
                         set npos 0
                         continue
+                    case mirror
+                        set cmd slip_mirror
+                        set npos 0
+                        continue
                     case snapshot
                         set cmd slip_snapshot
                         set npos 0
@@ -598,6 +602,54 @@ function __slip_state
                         set skip 1
                         continue
                 end
+            case slip_mirror
+                switch $word
+                    case --to
+                        set skip 1
+                        continue
+                    case --backend
+                        set skip 1
+                        continue
+                    case --prefix
+                        set skip 1
+                        continue
+                    case --compact-threshold
+                        set skip 1
+                        continue
+                    case -s --server
+                        set skip 1
+                        continue
+                    case --user
+                        set skip 1
+                        continue
+                    case --password
+                        set skip 1
+                        continue
+                    case --token
+                        set skip 1
+                        continue
+                    case --creds
+                        set skip 1
+                        continue
+                    case --nkey
+                        set skip 1
+                        continue
+                    case --tlsca
+                        set skip 1
+                        continue
+                    case --tlscert
+                        set skip 1
+                        continue
+                    case --tlskey
+                        set skip 1
+                        continue
+                    case --timeout
+                        set skip 1
+                        continue
+                    case --context
+                        set skip 1
+                        continue
+                end
             case slip_snapshot
                 switch $word
                     case inspect
@@ -658,6 +710,7 @@ complete -c slip -f
 
 complete -c slip -n '__slip_in slip' -a 'kv' -d 'Read and write keys, and manage buckets, from scripts'
 complete -c slip -n '__slip_in slip' -a 'watch' -d 'Stream a bucket\'s changes, resumable from a cursor'
+complete -c slip -n '__slip_in slip' -a 'mirror' -d 'Keep a local fold of a bucket in sync, crash-safe'
 complete -c slip -n '__slip_in slip' -a 'snapshot' -d 'Inspect, verify, compact and dump snapshot files'
 complete -c slip -n '__slip_in slip' -s h -l help -d 'Print this help message and exit'
 complete -c slip -n '__slip_in slip' -l version -d 'Display program version information and exit'
@@ -879,6 +932,26 @@ complete -c slip -n '__slip_in slip_watch' -l tlskey -r -F -d 'Client private ke
 complete -c slip -n '__slip_in slip_watch' -l tlsfirst -d 'Start TLS before the server\'s INFO (needs cnats 3.7+)'
 complete -c slip -n '__slip_in slip_watch' -l timeout -x -d 'Time to wait for the server and for responses (default 5s)'
 complete -c slip -n '__slip_in slip_watch' -l context -x -d 'natscli context to take connection settings from'
+
+complete -c slip -n '__slip_in slip_mirror' -s h -l help -d 'Print this help message and exit'
+complete -c slip -n '__slip_in slip_mirror' -l to -r -F -d 'The fold: a snapshot file (log) or a directory (leveldb)'
+complete -c slip -n '__slip_in slip_mirror' -l backend -x -a 'log leveldb' -d 'log (default for a new fold) or leveldb; an existing fold\'s is detected'
+complete -c slip -n '__slip_in slip_mirror' -l prefix -x -d 'Only keys starting with P (repeatable)'
+complete -c slip -n '__slip_in slip_mirror' -l once -d 'Catch up to the head as of the start, commit, exit 0 (for cron)'
+complete -c slip -n '__slip_in slip_mirror' -l sync -d 'fsync every commit (the default relies on the fold being a cache)'
+complete -c slip -n '__slip_in slip_mirror' -l compact-threshold -x -d 'log backend: compact the file once it is larger than BYTES and mostly dead (default 64 MiB; 0: never)'
+complete -c slip -n '__slip_in slip_mirror' -s s -l server -x -d 'NATS server URLs, comma separated'
+complete -c slip -n '__slip_in slip_mirror' -l user -x -d 'User name'
+complete -c slip -n '__slip_in slip_mirror' -l password -x -d 'Password'
+complete -c slip -n '__slip_in slip_mirror' -l token -x -d 'Authentication token'
+complete -c slip -n '__slip_in slip_mirror' -l creds -r -F -d 'User credentials file (JWT and seed)'
+complete -c slip -n '__slip_in slip_mirror' -l nkey -r -F -d 'User NKey seed file'
+complete -c slip -n '__slip_in slip_mirror' -l tlsca -r -F -d 'CA certificate file to verify the server with'
+complete -c slip -n '__slip_in slip_mirror' -l tlscert -r -F -d 'Client certificate file'
+complete -c slip -n '__slip_in slip_mirror' -l tlskey -r -F -d 'Client private key file'
+complete -c slip -n '__slip_in slip_mirror' -l tlsfirst -d 'Start TLS before the server\'s INFO (needs cnats 3.7+)'
+complete -c slip -n '__slip_in slip_mirror' -l timeout -x -d 'Time to wait for the server and for responses (default 5s)'
+complete -c slip -n '__slip_in slip_mirror' -l context -x -d 'natscli context to take connection settings from'
 
 complete -c slip -n '__slip_in slip_snapshot' -a 'inspect' -d 'Summarise a snapshot file: records, live keys, cursor'
 complete -c slip -n '__slip_in slip_snapshot' -a 'verify' -d 'Check every record of a snapshot file'

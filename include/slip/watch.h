@@ -45,13 +45,22 @@ struct LoopOptions {
   bool ignore_deletes = false;                 // DEL/PURGE are consumed, not applied
   std::function<bool()> stop_requested;        // polled; true finishes the batch and stops
   std::chrono::milliseconds poll{200};         // how often stop_requested is polled when idle
+  // Consecutive failures of apply() or commit() tolerated: a failed batch
+  // is kept and retried, with the updates that arrived meanwhile appended
+  // (never dropped), after a backoff that doubles from retry_backoff up to
+  // retry_backoff_max. 1: the first failure ends the loop.
+  std::size_t max_failures = 1;
+  std::chrono::milliseconds retry_backoff{100};
+  std::chrono::milliseconds retry_backoff_max{5000};
+  std::function<void(const Status& failure, std::size_t attempt)> on_failure;  // e.g. a log line
 };
 
 struct LoopResult {
   std::uint64_t applied = 0;  // updates handed to the sink
   std::uint64_t batches = 0;
-  std::uint64_t cursor = 0;  // the last cursor committed (0 if none)
-  bool interrupted = false;  // stopped by stop_requested
+  std::uint64_t cursor = 0;    // the last cursor committed (0 if none)
+  std::uint64_t failures = 0;  // failed apply/commit attempts, all told
+  bool interrupted = false;    // stopped by stop_requested
 };
 
 // Runs until a stop condition, an error, or an interrupt. Errors from the

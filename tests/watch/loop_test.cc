@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <deque>
+#include <set>
 
 #include "slip/watch.h"
 
@@ -153,4 +154,63 @@ TEST_CASE("watch loop: a stop request ends the loop as interrupted") {
   CHECK(s.kind() == slip::StatusKind::kInterrupted);
   CHECK(r.interrupted);
   CHECK(r.applied >= 1);
+}
+
+namespace {
+
+// Fails its first FAILURES commits, as a full disk would.
+class FlakyCursor final : public watch::CursorStore {
+ public:
+  explicit FlakyCursor(int failures) : failures_left_(failures) {}
+  Result<std::optional<std::uint64_t>> load() override { return value; }
+  Status commit(std::uint64_t cursor) override {
+    if (failures_left_-- > 0) return Status::io_error("no space left on device");
+    value = cursor;
+    return Status::ok();
+  }
+  std::optional<std::uint64_t> value;
+
+ private:
+  int failures_left_;
+};
+
+}  // namespace
+
+TEST_CASE("watch loop: a failed commit re-queues the batch in front of later updates") {
+  ScriptedWatcher w(entries({1, 2, 3, 4, 5, 6}));
+  Journal j;
+  RecordingSink sink(j);
+  FlakyCursor cursor(3);
+  watch::LoopOptions o;
+  o.batch_max = 2;
+  o.until_caught_up = true;
+  o.max_failures = 16;
+  o.retry_backoff = std::chrono::milliseconds(1);
+  std::vector<std::size_t> attempts;
+  o.on_failure = [&](const Status&, std::size_t attempt) { attempts.push_back(attempt); };
+  watch::LoopResult r;
+  CHECK(watch::run_loop(w, sink, &cursor, o, &r).is_ok());
+  CHECK(attempts == std::vector<std::size_t>{1, 2, 3});
+  CHECK(cursor.value == 6u);
+  CHECK(r.failures == 3);
+  // Every update reached the sink; none was dropped while commits failed.
+  std::set<std::string> applied(j.events.begin(), j.events.end());
+  for (int rev = 1; rev <= 6; ++rev) CHECK(applied.count("apply " + std::to_string(rev)) == 1);
+}
+
+TEST_CASE("watch loop: after max_failures in a row the loop stops without moving the cursor") {
+  ScriptedWatcher w(entries({1, 2, 3}));
+  Journal j;
+  RecordingSink sink(j);
+  FlakyCursor cursor(100);
+  watch::LoopOptions o;
+  o.until_caught_up = true;
+  o.max_failures = 16;
+  o.retry_backoff = std::chrono::milliseconds(1);
+  o.retry_backoff_max = std::chrono::milliseconds(4);
+  watch::LoopResult r;
+  Status s = watch::run_loop(w, sink, &cursor, o, &r);
+  CHECK(s.kind() == slip::StatusKind::kIOError);
+  CHECK(r.failures == 16);
+  CHECK_FALSE(cursor.value.has_value());
 }

@@ -1,0 +1,26 @@
+// `slip mirror BUCKET --to PATH`: keep a local fold in step with a bucket.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "command.h"
+#include "connection_flags.h"
+
+namespace slip::cli {
+
+struct MirrorOptions {
+  ConnectionFlags conn;
+  std::string bucket;
+  std::string to;
+  std::string backend;  // empty: detect an existing fold, else log
+  std::vector<std::string> prefixes;
+  bool once = false;
+  bool sync = false;
+  std::uint64_t compact_threshold = 64ull << 20;
+};
+
+void register_mirror(CLI::App& parent, Registry& registry);
+Status run_mirror(const MirrorOptions& options, Context& ctx);
+
+}  // namespace slip::cli
