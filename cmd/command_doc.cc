@@ -182,4 +182,10 @@ std::vector<ExitCodeDoc> parse_exit_codes(const std::string& text) {
   return codes;
 }
 
+std::string single_quoted(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 }  // namespace slip::cli

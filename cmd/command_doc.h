@@ -65,4 +65,8 @@ std::vector<const CommandDoc*> all_commands(const CommandDoc& root);
 // pairs. Returns an empty list when the text does not have that shape.
 std::vector<ExitCodeDoc> parse_exit_codes(const std::string& text);
 
+// TEXT as one POSIX shell single-quoted word ('it'\''s'), for the bash and
+// zsh scripts.
+std::string single_quoted(std::string_view text);
+
 }  // namespace slip::cli

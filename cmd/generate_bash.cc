@@ -6,12 +6,6 @@ namespace slip::cli {
 
 namespace {
 
-std::string single_quoted(std::string_view text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 std::vector<std::string> option_words(const OptionDoc& opt) {
   std::vector<std::string> words;
   for (const std::string& s : opt.short_names) words.push_back("-" + s);

@@ -6,12 +6,6 @@ namespace slip::cli {
 
 namespace {
 
-std::string single_quoted(std::string_view text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 // Inside an _arguments spec, brackets delimit the description and colons
 // separate the fields.
 std::string spec_escaped(std::string_view text) {

@@ -73,6 +73,14 @@ Status run(kv::Bucket& bucket, fold::Store& store, const Options& options, Repor
   Report& r = report != nullptr ? *report : local;
   FoldAdapter adapter(store);
   bool resync = false;
+  // The bucket no longer holds the updates after the fold's cursor.
+  auto start_resync = [&](const Status& expired) -> Status {
+    if (options.log) options.log(expired.message());
+    SLIP_RETURN_IF_ERROR(drop_keys_gone_from_bucket(bucket, store, options));
+    ++r.resyncs;
+    resync = true;
+    return Status::ok();
+  };
   for (;;) {
     kv::WatchOptions wo;
     wo.scope = options.scope;
@@ -88,10 +96,7 @@ Status run(kv::Bucket& bucket, fold::Store& store, const Options& options, Repor
     }
     auto watcher = bucket.watch(wo);
     if (!watcher && watcher.status().kind() == StatusKind::kCursorExpired && !resync) {
-      if (options.log) options.log(watcher.status().message());
-      SLIP_RETURN_IF_ERROR(drop_keys_gone_from_bucket(bucket, store, options));
-      ++r.resyncs;
-      resync = true;
+      SLIP_RETURN_IF_ERROR(start_resync(watcher.status()));
       continue;
     }
     if (!watcher) return watcher.status();
@@ -115,13 +120,9 @@ Status run(kv::Bucket& bucket, fold::Store& store, const Options& options, Repor
     r.store_failures += lr.failures;
     if (auto c = store.cursor(); c && c->revision()) r.cursor = *c->revision();
     if (s.kind() == StatusKind::kInterrupted)
-      return Status::ok();  // committed up to here: a clean stop
-    if (s.kind() == StatusKind::kCursorExpired) {
-      // History was evicted while we were away from the server.
-      if (options.log) options.log(s.message());
-      SLIP_RETURN_IF_ERROR(drop_keys_gone_from_bucket(bucket, store, options));
-      ++r.resyncs;
-      resync = true;
+      return Status::ok();                         // committed up to here: a clean stop
+    if (s.kind() == StatusKind::kCursorExpired) {  // evicted while we were away from the server
+      SLIP_RETURN_IF_ERROR(start_resync(s));
       continue;
     }
     if (!s && lr.failures >= options.max_failures) {
