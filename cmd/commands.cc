@@ -4,8 +4,8 @@
 #include "generate.h"
 #include "kv.h"
 #include "mirror.h"
-#include "watch.h"
 #include "snapshot.h"
+#include "watch.h"
 
 namespace slip::cli {
 

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -153,6 +155,18 @@ Result<nats::ConnectOptions> resolve_connection(const ConnectionFlags& flags,
   fill(f.tlskey, *ctx, "key");
   if (auto it = ctx->find("tls_first"); !f.tlsfirst && it != ctx->end() && it->is_boolean())
     f.tlsfirst = it->get<bool>();
+
+  // A file flag naming nothing readable is bad input (exit 2), not an
+  // unreachable server.
+  for (const auto& [flag, file] : {std::pair<const char*, const std::string*>{"--creds", &f.creds},
+                                   {"--nkey", &f.nkey},
+                                   {"--tlsca", &f.tlsca},
+                                   {"--tlscert", &f.tlscert},
+                                   {"--tlskey", &f.tlskey}}) {
+    if (!file->empty() && ::access(file->c_str(), R_OK) != 0) {
+      return Status::invalid_argument(std::string(flag) + ": cannot read " + *file);
+    }
+  }
 
   nats::ConnectOptions o;
   if (!f.server.empty()) o.servers = split_urls(f.server);

@@ -42,7 +42,8 @@ void register_kv_add(CLI::App& parent, Registry& registry) {
   app->add_option("--replicas", o->replicas, "Replicas in a cluster (1-5, default 1)")
       ->type_name("N");
   app->add_option("--storage", o->storage, "file or memory (default file)")
-      ->check(CLI::IsMember({"file", "memory"}))->type_name("STORAGE");
+      ->check(CLI::IsMember({"file", "memory"}))
+      ->type_name("STORAGE");
   app->add_option("--description", o->description, "Description")->type_name("TEXT");
   add_connection_flags(app, o->conn);
   set_long_help(app,

@@ -21,13 +21,11 @@ Status damage_status(const std::string& file, const snapshot::Problem& problem) 
   std::string msg = file + ": " + snapshot::damage_name(problem.damage) + " at offset " +
                     std::to_string(problem.offset) + ": " + problem.reason;
   switch (problem.damage) {
-    case snapshot::Damage::kNone:
-      return Status::ok();
+    case snapshot::Damage::kNone: return Status::ok();
     case snapshot::Damage::kTornTail:
       return Status::check_failed(msg + " (run 'slip snapshot verify --repair' to truncate it)");
     case snapshot::Damage::kInvalid:
-    case snapshot::Damage::kCorrupted:
-      return Status::corruption(msg);
+    case snapshot::Damage::kCorrupted: return Status::corruption(msg);
   }
   return Status::corruption(msg);
 }

@@ -1,6 +1,7 @@
 #include "json_fields.h"
 #include "slip/snapshot_reader.h"
 #include "snapshot.h"
+#include "snapshot_fold.h"
 
 namespace slip::cli {
 
@@ -25,12 +26,9 @@ namespace {
 
 const char* type_name(snapshot::RecordType type) {
   switch (type) {
-    case snapshot::RecordType::kPut:
-      return "put";
-    case snapshot::RecordType::kDelete:
-      return "delete";
-    case snapshot::RecordType::kCursor:
-      return "cursor";
+    case snapshot::RecordType::kPut: return "put";
+    case snapshot::RecordType::kDelete: return "delete";
+    case snapshot::RecordType::kCursor: return "cursor";
   }
   return "?";
 }
@@ -38,6 +36,7 @@ const char* type_name(snapshot::RecordType type) {
 }  // namespace
 
 Status run_snapshot_dump(const SnapshotDumpOptions& options, Context& ctx) {
+  if (is_directory(options.file)) return dump_leveldb_fold(options, ctx);
   auto reader = snapshot::Reader::open(options.file);
   if (!reader) return reader.status();
   snapshot::Record rec;

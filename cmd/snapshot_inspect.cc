@@ -3,6 +3,7 @@
 #include "json_fields.h"
 #include "slip/snapshot.h"
 #include "snapshot.h"
+#include "snapshot_fold.h"
 
 namespace slip::cli {
 
@@ -83,6 +84,7 @@ nlohmann::json summary_json(const std::string& file, const snapshot::Index& inde
 }  // namespace
 
 Status run_snapshot_inspect(const SnapshotInspectOptions& options, Context& ctx) {
+  if (is_directory(options.file)) return inspect_leveldb_fold(options, ctx);
   // The header is read separately so the format version can be shown even
   // for files whose records are damaged.
   std::uint16_t version = 0;

@@ -3,6 +3,7 @@
 #include "json_fields.h"
 #include "slip/snapshot.h"
 #include "snapshot.h"
+#include "snapshot_fold.h"
 
 namespace slip::cli {
 
@@ -30,6 +31,7 @@ void register_snapshot_verify(CLI::App& parent, Registry& registry) {
 }
 
 Status run_snapshot_verify(const SnapshotVerifyOptions& options, Context& ctx) {
+  if (is_directory(options.file)) return verify_leveldb_fold(options, ctx);
   auto report = snapshot::verify(options.file);
   if (!report) return report.status();
   const snapshot::Problem& problem = report->problem;

@@ -18,7 +18,8 @@ void register_watch(CLI::App& parent, Registry& registry) {
       ->check(CLI::IsMember({"json", "text", "value"}))
       ->type_name("FORMAT");
   app->add_option("--since", o->since, "Resume after revision REV: deliver only later updates")
-      ->type_name("REV");
+      ->type_name("REV")
+      ->check(CLI::NonNegativeNumber);
   app->add_option("--cursor-file", o->cursor_file,
                   "Resume from the revision in FILE, and record there each revision once applied")
       ->type_name("FILE");
@@ -31,14 +32,17 @@ void register_watch(CLI::App& parent, Registry& registry) {
                   "Run CMD once per batch with the batch as JSON lines on its stdin")
       ->type_name("CMD");
   app->add_option("--batch-max", o->batch_max, "Updates per batch at most (default 1000)")
-      ->type_name("N");
+      ->type_name("N")
+      ->check(CLI::PositiveNumber);
   app->add_option("--batch-window", o->batch_window_ms,
                   "Milliseconds a batch may wait to fill (default 50)")
       ->type_name("MS");
   app->add_flag(
       "--until-caught-up", o->until_caught_up,
       "Exit 0 once the current state (or the delta up to the head at start) is delivered");
-  app->add_option("--count", o->count, "Exit 0 after N updates")->type_name("N");
+  app->add_option("--count", o->count, "Exit 0 after N updates")
+      ->type_name("N")
+      ->check(CLI::PositiveNumber);
   app->add_flag("--updates-only", o->updates_only,
                 "Skip the current state; deliver only new updates");
   app->add_flag("--ignore-deletes", o->ignore_deletes, "Do not deliver DEL and PURGE updates");

@@ -2,10 +2,12 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <csignal>
 
 #include "core/time_format.h"
@@ -16,15 +18,22 @@ extern char** environ;
 
 namespace slip::cli {
 
+void append_update_json(std::string* out, const kv::Entry& e) {
+  out->append("{\"op\":\"").append(kv::operation_name(e.op)).append("\",\"key\":");
+  append_json_string(out, e.key);
+  char revision[24];
+  char* end = std::to_chars(revision, revision + sizeof(revision), e.revision).ptr;
+  out->append(",\"revision\":").append(revision, end);
+  out->append(",\"created\":\"");
+  append_rfc3339(out, e.created_ns);
+  out->push_back('"');
+  if (e.op == kv::Operation::kPut) append_value_field(out, e.value);
+  out->push_back('}');
+}
+
 std::string update_json(const kv::Entry& e) {
-  std::string line = "{\"op\":\"";
-  line += kv::operation_name(e.op);
-  line += "\",\"key\":";
-  append_json_string(&line, e.key);
-  line += ",\"revision\":" + std::to_string(e.revision);
-  line += ",\"created\":\"" + format_rfc3339(e.created_ns) + "\"";
-  if (e.op == kv::Operation::kPut) append_value_field(&line, e.value);
-  line += "}";
+  std::string line;
+  append_update_json(&line, e);
   return line;
 }
 
@@ -44,26 +53,47 @@ Status PrintSink::apply(const std::vector<kv::Entry>& batch) {
         buf += is_valid_utf8(e.value) ? e.value : "<" + std::to_string(e.value.size()) + " bytes>";
       }
     } else {
-      buf += update_json(e);
+      append_update_json(&buf, e);
     }
     buf += '\n';
     SLIP_RETURN_IF_ERROR(out_.maybe_flush());
   }
-  return out_.flush();
+  SLIP_RETURN_IF_ERROR(out_.flush());
+  // Redirected to a file, the lines must be on disk before the cursor that
+  // names them is (the cursor file is fsynced).
+  if (!stdout_checked_) {
+    struct stat st;
+    stdout_is_file_ = ::fstat(1, &st) == 0 && S_ISREG(st.st_mode);
+    stdout_checked_ = true;
+  }
+  if (stdout_is_file_ && ::fdatasync(1) != 0)
+    return Status::from_errno(errno, "fsync standard output");
+  return Status::ok();
 }
 
 Status ExecSink::apply(const std::vector<kv::Entry>& batch) {
   std::string input;
-  for (const kv::Entry& e : batch) input += update_json(e) + "\n";
+  for (const kv::Entry& e : batch) {
+    append_update_json(&input, e);
+    input += '\n';
+  }
   int in[2];
   if (::pipe2(in, O_CLOEXEC) != 0) return Status::from_errno(errno, "pipe");
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, in[0], 0);
+  // The command sees stdin/stdout/stderr only, not slip's NATS socket.
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+  // Its own process group: a Ctrl-C meant for slip lets the batch finish.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr, 0);
   const char* argv[] = {"/bin/sh", "-c", command_.c_str(), nullptr};
   pid_t pid = 0;
-  int rc = ::posix_spawn(&pid, "/bin/sh", &actions, nullptr, const_cast<char**>(argv), environ);
+  int rc = ::posix_spawn(&pid, "/bin/sh", &actions, &attr, const_cast<char**>(argv), environ);
   posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
   ::close(in[0]);
   if (rc != 0) {
     ::close(in[1]);

@@ -18,6 +18,8 @@ class PrintSink final : public watch::UpdateSink {
  private:
   Output& out_;
   std::string format_;
+  bool stdout_checked_ = false;
+  bool stdout_is_file_ = false;
 };
 
 // Runs COMMAND (through /bin/sh -c) once per batch with the batch as JSON
@@ -34,5 +36,7 @@ class ExecSink final : public watch::UpdateSink {
 // One JSON line (no newline) for an update: op, key, revision, created,
 // and value or value_b64 for PUTs.
 std::string update_json(const kv::Entry& e);
+// The same line appended to OUT: the per-update path of PrintSink and ExecSink.
+void append_update_json(std::string* out, const kv::Entry& e);
 
 }  // namespace slip::cli

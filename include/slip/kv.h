@@ -59,6 +59,7 @@ struct BucketStatus {
   bool memory_storage = false;
   std::uint64_t first_sequence = 0;  // oldest revision still held
   std::uint64_t last_sequence = 0;   // newest revision
+  std::int64_t created_ns = 0;       // when the bucket was created: tells a recreated bucket apart
 };
 
 // What a watch covers. Empty prefixes: every key. A prefix is a plain byte

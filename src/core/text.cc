@@ -93,11 +93,35 @@ bool is_valid_utf8(std::string_view text) {
 
 namespace slip {
 
+namespace {
+
+// True when one of the eight bytes in CHUNK is a control character, '"' or
+// '\\'. The classic "has a zero byte" / "has a byte less than n" tests
+// (borrows may misplace a hit, never invent or lose one).
+bool needs_escape(std::uint64_t chunk) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  auto has_zero = [](std::uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+  const std::uint64_t below_space = (chunk - kOnes * 0x20) & ~chunk & kHigh;
+  return (below_space | has_zero(chunk ^ (kOnes * '"')) | has_zero(chunk ^ (kOnes * '\\'))) != 0;
+}
+
+}  // namespace
+
 void append_json_string(std::string* out, std::string_view text) {
   static constexpr char kDigits[] = "0123456789abcdef";
   out->push_back('"');
   std::size_t run = 0;  // start of the pending run of bytes that need no escape
   for (std::size_t i = 0; i < text.size(); ++i) {
+    // Values are mostly plain text: skip eight bytes at a time while none
+    // needs an escape (watch prints one value per update).
+    while (i + 8 <= text.size()) {
+      std::uint64_t chunk;
+      std::memcpy(&chunk, text.data() + i, 8);
+      if (needs_escape(chunk)) break;
+      i += 8;
+    }
+    if (i == text.size()) break;
     auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     out->append(text.data() + run, i - run);

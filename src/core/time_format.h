@@ -9,4 +9,7 @@ namespace slip {
 // "2026-11-25T21:02:56.123456789Z".
 std::string format_rfc3339(std::int64_t unix_ns);
 
+// The same, appended to OUT (no allocation beyond OUT's own growth).
+void append_rfc3339(std::string* out, std::int64_t unix_ns);
+
 }  // namespace slip

@@ -14,10 +14,22 @@ namespace {
 // Removes every occurrence of the secrets in OPTIONS from TEXT: error texts
 // from the library are shown to people and must never carry them.
 std::string scrub(std::string text, const ConnectOptions& options) {
-  for (const std::string* secret : {&options.password, &options.token}) {
-    if (secret->empty()) continue;
-    for (auto at = text.find(*secret); at != std::string::npos; at = text.find(*secret, at)) {
-      text.replace(at, secret->size(), "***");
+  std::vector<std::string> secrets{options.password, options.token};
+  // Credentials written into a URL are secrets too.
+  for (const std::string& url : options.servers) {
+    auto scheme = url.find("://");
+    auto start = scheme == std::string::npos ? 0 : scheme + 3;
+    auto at = url.rfind('@');
+    if (at != std::string::npos && at > start) {
+      std::string userinfo = url.substr(start, at - start);
+      auto colon = userinfo.find(':');
+      secrets.push_back(colon == std::string::npos ? userinfo : userinfo.substr(colon + 1));
+    }
+  }
+  for (const std::string& secret : secrets) {
+    if (secret.empty()) continue;
+    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
+      text.replace(at, secret.size(), "***");
     }
   }
   return text;
@@ -69,6 +81,16 @@ class NatsClient final : public kv::Client {
     cfg.MaxValueSize = config.max_value_size;
     cfg.Replicas = config.replicas;
     cfg.StorageType = config.memory_storage ? js_MemoryStorage : js_FileStorage;
+    if (auto existing = bucket_status(*conn_, config.name); existing) {
+      if (existing->history != config.history || existing->replicas != config.replicas ||
+          existing->max_bytes != config.max_bytes || existing->max_age != config.max_age ||
+          existing->memory_storage != config.memory_storage) {
+        return Status::conflict("bucket '" + config.name +
+                                "' already exists with other settings (see 'slip kv status " +
+                                config.name + "')");
+      }
+      return make_bucket(conn_, config.name);
+    }
     kvStore* kv = nullptr;
     natsStatus s = js_CreateKeyValue(&kv, conn_->js.get(), &cfg);
     if (kv != nullptr) kvStore_Destroy(kv);
@@ -118,6 +140,7 @@ Result<kv::BucketStatus> bucket_status(Connection& conn, const std::string& buck
   st.bytes = info->State.Bytes;
   st.first_sequence = info->State.FirstSeq;
   st.last_sequence = info->State.LastSeq;
+  st.created_ns = info->Created;
   st.history = static_cast<int>(info->Config->MaxMsgsPerSubject);
   st.max_bytes = info->Config->MaxBytes;
   st.max_age = std::chrono::seconds(info->Config->MaxAge / 1000000000);

@@ -5,10 +5,10 @@ namespace slip::nats {
 std::string redact_url(const std::string& url) {
   auto scheme = url.find("://");
   std::size_t start = scheme == std::string::npos ? 0 : scheme + 3;
-  auto at = url.find('@', start);
-  if (at == std::string::npos) return url;
-  auto slash = url.find('/', start);
-  if (slash != std::string::npos && slash < at) return url;  // '@' in a path, not userinfo
+  // The userinfo ends at the last '@' before the host; a password may hold
+  // '/', '@' or ':' itself, so neither the first '@' nor a '/' ends it.
+  auto at = url.rfind('@');
+  if (at == std::string::npos || at < start) return url;
   auto colon = url.find(':', start);
   if (colon != std::string::npos && colon < at) {
     return url.substr(0, colon + 1) + "***" + url.substr(at);

@@ -41,33 +41,39 @@ class NatsWatcher final : public kv::Watcher {
     } else if (!options_.state_sync) {
       spec.deliver = js_DeliverNew;
     }
-    // The head before the consumer exists: everything in scope up to it
-    // will be delivered, so reaching it is "caught up", and anything the
-    // consumer delivers that was not there yet lies above it. (The pending
-    // count in message metadata is not used: with nats-server 2.9 it can
-    // lag by one or two right after a consumer starts.)
-    auto st = bucket_status(*conn_, bucket_);
-    if (!st) return st.status();
-    head_ = st->last_sequence;
+    // The head before the consumer exists: when nothing in scope is
+    // pending, anything the consumer delivers later lies above it, so the
+    // position may start there.
+    auto before = bucket_status(*conn_, bucket_);
+    if (!before) return before.status();
+    created_ns_ = before->created_ns;
     auto consumer = OrderedConsumer::start(*conn_, bucket_, spec);
     if (!consumer) return consumer.status();
     consumer_.emplace(std::move(*consumer));
     pending_ = consumer_->initial_pending();
-    caught_up_ = spec.deliver == js_DeliverNew || pending_ == 0 || head_ <= position_;
     if (spec.deliver == js_DeliverNew || (pending_ == 0 && !options_.resume_after)) {
-      // Nothing in scope up to the head: start the position there, so a
-      // cursor persisted before the first update does not re-read history.
-      position_ = std::max(position_, head_);
+      position_ = std::max(position_, before->last_sequence);
     }
+    // The head once the consumer exists: everything in scope up to it will
+    // be delivered, so reaching it is "caught up". (A head read earlier can
+    // miss a key rewritten in between, whose only delivery is above it.
+    // The pending count in message metadata is not used: with nats-server
+    // 2.9 it can lag by one or two right after a consumer starts.)
+    auto after = bucket_status(*conn_, bucket_);
+    if (!after) return after.status();
+    head_ = after->last_sequence;
+    caught_up_ = spec.deliver == js_DeliverNew || pending_ == 0 || head_ <= position_;
     last_activity_ = std::chrono::steady_clock::now();
     return Status::ok();
   }
 
   Result<std::optional<kv::Update>> next(std::chrono::milliseconds timeout) override {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
+    // One clock reading fewer per update: the first wait is TIMEOUT itself.
+    const auto start = std::chrono::steady_clock::now();
+    const auto deadline = start + timeout;
+    for (bool first = true;; first = false) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
+          deadline - (first ? start : std::chrono::steady_clock::now()));
       if (left.count() <= 0) return std::optional<kv::Update>();
       MsgPtr msg;
       MetaPtr meta;
@@ -75,6 +81,7 @@ class NatsWatcher final : public kv::Watcher {
           consumer_ ? consumer_->next(left, &msg, &meta) : Status::unavailable("no consumer");
       if (OrderedConsumer::is_timeout(s)) {
         check_idle_caught_up();
+        SLIP_RETURN_IF_ERROR(check_same_bucket());
         return std::optional<kv::Update>();
       }
       if (!s) {
@@ -84,7 +91,12 @@ class NatsWatcher final : public kv::Watcher {
         continue;
       }
       const std::uint64_t seq = meta->Sequence.Stream;
-      if (seq <= position_) continue;  // re-delivered after a recovery
+      if (seq <= position_) {
+        // Re-delivered after a consumer reset, or a new bucket under the
+        // same name: tell them apart before dropping anything.
+        SLIP_RETURN_IF_ERROR(check_same_bucket());
+        continue;
+      }
       position_ = seq;
       pending_ = meta->NumPending;
       last_activity_ = std::chrono::steady_clock::now();
@@ -134,6 +146,20 @@ class NatsWatcher final : public kv::Watcher {
   // A server-side filter never delivers the messages outside it, so the
   // position may stop short of the head. After a quiet spell, ask the
   // consumer itself whether anything is left.
+  Status check_same_bucket() {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_identity_check_ < std::chrono::seconds(1)) return Status::ok();
+    last_identity_check_ = now;
+    auto st = bucket_status(*conn_, bucket_);
+    if (!st) return Status::ok();  // unreachable right now: the next check decides
+    if (st->created_ns != created_ns_ || st->last_sequence < position_) {
+      return Status::cursor_expired(
+          "bucket " + bucket_ + " was deleted and created again while watching; revision " +
+          std::to_string(position_) + " belongs to the old bucket: re-read it (state-sync)");
+    }
+    return Status::ok();
+  }
+
   void check_idle_caught_up() {
     if (caught_up_ || !consumer_) return;
     if (std::chrono::steady_clock::now() - last_activity_ < std::chrono::milliseconds(100)) return;
@@ -147,6 +173,10 @@ class NatsWatcher final : public kv::Watcher {
     Status last;
     auto backoff = std::chrono::milliseconds(50);
     while (std::chrono::steady_clock::now() < deadline) {
+      if (natsConnection_Status(conn_->nc.get()) == NATS_CONN_STATUS_CLOSED) {
+        return Status::unavailable(
+            "connection to the server closed after the reconnect attempts ran out");
+      }
       last = check_resume_window();
       if (last.kind() == StatusKind::kCursorExpired) return last;
       if (last) {
@@ -174,6 +204,8 @@ class NatsWatcher final : public kv::Watcher {
   std::uint64_t position_ = 0;
   std::uint64_t pending_ = 0;
   std::uint64_t head_ = 0;
+  std::int64_t created_ns_ = 0;  // identity of the stream being watched
+  std::chrono::steady_clock::time_point last_identity_check_;
   bool caught_up_ = false;
   std::chrono::steady_clock::time_point last_activity_;
 };

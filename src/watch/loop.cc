@@ -59,7 +59,8 @@ Status run_loop(kv::Watcher& watcher, UpdateSink& sink, CursorStore* cursors,
       // Fill the batch until it is full, the window closes, or the limit
       // of --count is reached.
       const auto deadline = Clock::now() + options.batch_window;
-      while (batch.size() < options.batch_max && !watcher.caught_up() && !stop()) {
+      while (batch.size() < options.batch_max &&
+             !(options.until_caught_up && watcher.caught_up()) && !stop()) {
         if (options.count && r.applied + batch.size() >= *options.count) break;
         auto more = watcher.next(until(deadline));
         if (!more) {

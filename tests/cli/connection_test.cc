@@ -46,6 +46,21 @@ TEST_CASE("connection: redact_url hides passwords and tokens") {
   CHECK(redact_url("nats://tok3n@host:4222") == "nats://***@host:4222");
   CHECK(redact_url("nats://host:4222") == "nats://host:4222");
   CHECK(redact_url("tls://u:p@h") == "tls://u:***@h");
+  // A password may hold '/', '@' and ':' itself.
+  CHECK(redact_url("nats://alice:pa/ss@w:rd@host:4222") == "nats://alice:***@host:4222");
+}
+
+TEST_CASE("connection: a file flag naming nothing readable is exit 2; URL passwords never echo") {
+  auto ca = run_slip({"kv", "ls", "-s", "nats://127.0.0.1:1", "--tlsca", "/nonexistent/ca.pem"});
+  CHECK(ca.exit_code == ec::kUsage);
+  CHECK(ca.err.find("--tlsca") != std::string::npos);
+  auto creds =
+      run_slip({"kv", "ls", "-s", "nats://127.0.0.1:1", "--creds", "/nonexistent/u.creds"});
+  CHECK(creds.exit_code == ec::kUsage);
+  auto url = run_slip({"kv", "ls", "-s", "nats://alice:pa/ssW0RD@127.0.0.1:1"});
+  CHECK(url.exit_code == ec::kUnavailable);
+  CHECK(url.err.find("pa/ssW0RD") == std::string::npos);
+  CHECK(url.err.find("ssW0RD") == std::string::npos);
 }
 
 TEST_CASE("connection: an NKey user authenticates with --nkey; a bad seed file is exit 2") {

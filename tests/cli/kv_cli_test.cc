@@ -89,6 +89,12 @@ TEST_CASE("kv: put, get, create, update, del, purge, keys and their exit codes")
   CHECK(slip({"kv", "keys", "cfg", "node."}).out == "node.a\n");
   CHECK(slip({"kv", "keys", "cfg", "zzz"}).out.empty());
 
+  // Adding it again is a no-op; with other settings it is a conflict.
+  CHECK(slip({"kv", "add", "cfg", "--history", "5"}).exit_code == ec::kOk);
+  auto differs = slip({"kv", "add", "cfg", "--history", "2"});
+  CHECK(differs.exit_code == ec::kNegative);
+  CHECK(differs.err.find("other settings") != std::string::npos);
+
   json status = json::parse(slip({"kv", "status", "--json", "cfg"}).out);
   CHECK(status["bucket"] == "cfg");
   CHECK(status["history"] == 5);

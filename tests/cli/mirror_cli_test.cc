@@ -97,6 +97,17 @@ TEST_CASE("mirror: --once leaves a fold equal to the bucket, for both backends a
     std::uint64_t cursor = 0;
     CHECK(fold_contents(backend, fold_path(dir, backend), &cursor) == bucket);
     CHECK(cursor == 42);
+    // The snapshot tools read both kinds of fold.
+    auto verify = run_slip({"snapshot", "verify", "--json", fold_path(dir, backend)});
+    CHECK_MESSAGE(verify.exit_code == ec::kOk, verify.err);
+    CHECK(verify.out.find("\"live_keys\":" + std::to_string(bucket.size())) != std::string::npos);
+    CHECK(verify.out.find("\"cursor\":42") != std::string::npos);
+    auto get =
+        run_slip({"snapshot", "inspect", "--get", bucket.begin()->first, fold_path(dir, backend)});
+    CHECK(get.out == bucket.begin()->second);
+    auto dump = run_slip({"snapshot", "dump", fold_path(dir, backend)});
+    CHECK(dump.exit_code == ec::kOk);
+    CHECK(dump.out.find("\"type\":\"cursor\"") != std::string::npos);
 
     const std::string scoped = dir.file(std::string("nodes.") + backend);
     auto prefix = run_slip({"mirror", "cfg", "--to", scoped, "--backend", backend, "--prefix",

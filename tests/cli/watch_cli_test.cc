@@ -292,3 +292,63 @@ TEST_CASE("watch: losing the connected node of a 3-node cluster leaves no gap an
   auto updates = json_lines(slip::test::read_file(out));
   check_no_gap_no_duplicate(updates, 1, last);
 }
+
+TEST_CASE("watch: negative numbers are usage errors") {
+  for (auto args : std::vector<std::vector<std::string>>{{"--since", "-1"},
+                                                         {"--count", "-1"},
+                                                         {"--batch-max", "0"},
+                                                         {"--batch-max", "-1"},
+                                                         {"--count", "0"}}) {
+    args.insert(args.begin(), {"watch", "b", "-s", "nats://127.0.0.1:1"});
+    CAPTURE(args[4]);
+    CHECK(run_slip(args).exit_code == ec::kUsage);
+  }
+}
+
+TEST_CASE("watch: live updates are batched too, not only the initial state") {
+  NatsServer server;
+  Bucket b(server.url(), "batched");
+  slip::test::TempDir dir;
+  const std::string got = dir.file("batches");
+  slip::test::BackgroundProcess watch(
+      {SLIP_BINARY, "watch", "batched", "-s", server.url(), "--updates-only", "--count", "10",
+       "--batch-window", "3000", "--exec", "wc -l >> " + got},
+      dir.file("out"));
+  // The watch has its consumer once a put made after it starts reaches it:
+  // wait for the first batch, then write the rest quickly.
+  REQUIRE(slip::test::wait_until(
+      [&] {
+        b.put("warmup", "x");
+        return slip::test::file_exists(got);
+      },
+      20s));
+  for (int i = 0; i < 9; ++i) b.put("k" + std::to_string(i), "v");
+  CHECK(watch.wait(30s) == ec::kOk);
+  std::istringstream in(slip::test::read_file(got));
+  int batches = 0, updates = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++batches;
+    updates += std::stoi(line);
+  }
+  CHECK(updates == 10);
+  CHECK(batches < 10);
+}
+
+TEST_CASE(
+    "watch: a bucket deleted and created again under a running watch is reported, not skipped") {
+  NatsServer server;
+  Bucket b(server.url(), "again");
+  for (int i = 1; i <= 10; ++i) b.put("old" + std::to_string(i), "v");
+  slip::test::TempDir dir;
+  const std::string out = dir.file("out");
+  slip::test::BackgroundProcess watch({SLIP_BINARY, "watch", "again", "-s", server.url()}, out);
+  REQUIRE(slip::test::wait_until(
+      [&] { return json_lines(slip::test::read_file(out)).size() == 10; }, 20s));
+  REQUIRE(run_slip({"kv", "rm", "again", "-s", server.url()}).exit_code == 0);
+  Bucket again(server.url(), "again");
+  for (int i = 1; i <= 12; ++i) again.put("new" + std::to_string(i), "v");
+  CHECK(watch.wait(30s) == ec::kNegative);
+  CHECK(slip::test::read_file(out + ".err").find("deleted and created again") != std::string::npos);
+  // Nothing of the new bucket was printed as if it continued the old one.
+  CHECK(json_lines(slip::test::read_file(out)).size() == 10);
+}
