@@ -1,6 +1,10 @@
 #include <algorithm>
 #include <cstdio>
 
+#include <leveldb/db.h>
+#include <nats/nats.h>
+#include <openssl/crypto.h>
+
 #include "command.h"
 #include "slip/exit_codes.h"
 
@@ -69,6 +73,13 @@ const CLI::App* selected_leaf(const CLI::App* app) {
 
 void set_long_help(CLI::App* app, const std::string& text) { app->footer(text); }
 
+std::string version_text() {
+  // The libraries are the ones slip runs with, which is what a bug report needs.
+  return std::string("slip ") + SLIP_VERSION + "\ncnats " + nats_GetVersion() + "\nleveldb " +
+         std::to_string(leveldb::kMajorVersion) + "." + std::to_string(leveldb::kMinorVersion) +
+         "\n" + OpenSSL_version(OPENSSL_VERSION) + "\n";
+}
+
 std::unique_ptr<CLI::App> build_app(Registry& registry) {
   auto app = std::make_unique<CLI::App>(
       "slip: a toolkit for operators of NATS JetStream Key-Value buckets", "slip");
@@ -100,7 +111,7 @@ int run_main(const std::vector<std::string>& args, Output& out, std::FILE* err) 
     return exit_code::kOk;
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) {
-      std::fprintf(stdout, "slip %s\n", SLIP_VERSION);
+      (void)out.write(version_text());
       return exit_code::kOk;
     }
     const CLI::App* leaf = selected_leaf(app.get());

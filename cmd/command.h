@@ -58,4 +58,8 @@ int run_main(const std::vector<std::string>& args, Output& out, std::FILE* err);
 // by blank lines. An "EXIT STATUS" paragraph names the command's codes.
 void set_long_help(CLI::App* app, const std::string& text);
 
+// What `slip --version` prints: slip's version, then the versions of the
+// libraries it runs with, one per line.
+std::string version_text();
+
 }  // namespace slip::cli

@@ -114,6 +114,8 @@ TEST_CASE("cli: --help and --version go to stdout with exit 0") {
   auto version = run_slip({"--version"});
   CHECK(version.exit_code == 0);
   CHECK(version.out.rfind("slip ", 0) == 0);
+  CHECK(version.out.find("\ncnats 3.") != std::string::npos);
+  CHECK(version.out.find("\nleveldb ") != std::string::npos);
 }
 
 TEST_CASE("cli: a closed stdout ends the dump quietly with exit 0") {
