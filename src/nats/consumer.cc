@@ -20,9 +20,10 @@ Result<OrderedConsumer> OrderedConsumer::start(Connection& conn, const std::stri
   OrderedConsumer consumer;
   consumer.sub_.reset(raw);
   if (s != NATS_OK) return to_status(s, "subscribe to bucket " + bucket, jerr);
+  natsSubscription_SetPendingLimits(raw, -1, -1);
+  if (!spec.count_pending) return consumer;
   // Without a message to count from, the consumer's own view tells
   // whether there is anything to wait for at all.
-  natsSubscription_SetPendingLimits(raw, -1, -1);
   jsConsumerInfo* ci_raw = nullptr;
   s = natsSubscription_GetConsumerInfo(&ci_raw, raw, nullptr, &jerr);
   ConsumerInfoPtr ci(ci_raw);

@@ -47,10 +47,18 @@ class NatsWatcher final : public kv::Watcher {
     auto before = bucket_status(*conn_, bucket_);
     if (!before) return before.status();
     created_ns_ = before->created_ns;
+    // A state-sync of the whole bucket has something to deliver whenever
+    // the stream holds a message, so the server need not count it (see
+    // ConsumerSpec::count_pending); the message count stands in for the
+    // pending count until the first update brings the exact one.
+    if (spec.deliver == js_DeliverLastPerSubject && filter_ == prefix_ + ">" &&
+        before->values > 0) {
+      spec.count_pending = false;
+    }
     auto consumer = OrderedConsumer::start(*conn_, bucket_, spec);
     if (!consumer) return consumer.status();
     consumer_.emplace(std::move(*consumer));
-    pending_ = consumer_->initial_pending();
+    pending_ = consumer_->initial_pending().value_or(before->values);
     if (spec.deliver == js_DeliverNew || (pending_ == 0 && !options_.resume_after)) {
       position_ = std::max(position_, before->last_sequence);
     }
