@@ -1,0 +1,105 @@
+// Object-storage locations: where exported artifacts live.
+//
+// A Location is a flat namespace of objects under a prefix chosen by the
+// user (`file:///srv/exports/edge`, `s3://bucket/edge`). Keys passed to the
+// methods below are relative to that prefix and use '/' as separator.
+//
+// One registry of schemes (open_location) parses a URL, redacts it for
+// display and opens it; each scheme lives in its own file under
+// src/location/. Nothing here prints: errors come back as Status with
+// messages that never contain credentials.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "slip/status.h"
+
+namespace slip::location {
+
+struct ObjectInfo {
+  std::string key;       // relative to the location's prefix
+  uint64_t size = 0;
+  std::string etag;      // opaque; what IfMatch compares against
+  int64_t modified_ns = 0;
+};
+
+// A condition on a small write, for the pointer object that must never
+// move backwards. Stores that cannot enforce it report so through
+// Location::supports_conditional_writes(); see the export spec for what is
+// then guaranteed.
+struct Precondition {
+  enum class Kind { kNone, kIfNoneMatch, kIfMatch };
+  Kind kind = Kind::kNone;
+  std::string etag;  // for kIfMatch
+
+  static Precondition none() { return {}; }
+  static Precondition create_only() { return {Kind::kIfNoneMatch, {}}; }
+  static Precondition if_match(std::string etag) { return {Kind::kIfMatch, std::move(etag)}; }
+};
+
+// A streamed upload: bytes go out as they are written (multipart on S3), and
+// the object becomes visible only at finish(). abort() (or destruction
+// without finish()) leaves no object behind where the store allows it.
+class Upload {
+ public:
+  virtual ~Upload() = default;
+  virtual Status write(const void* data, size_t size) = 0;
+  virtual Status finish() = 0;
+  virtual void abort() = 0;
+};
+
+// A streamed download. read() returns 0 at the end of the object.
+class Download {
+ public:
+  virtual ~Download() = default;
+  virtual Result<size_t> read(void* buffer, size_t size) = 0;
+  virtual uint64_t size() const = 0;
+};
+
+class Location {
+ public:
+  virtual ~Location() = default;
+
+  // The URL as the user gave it with any secret removed: safe to print.
+  virtual std::string display() const = 0;
+
+  // Large, write-once objects (payloads).
+  virtual Result<std::unique_ptr<Upload>> upload(const std::string& key) = 0;
+  virtual Result<std::unique_ptr<Download>> download(const std::string& key) = 0;
+
+  // Small objects read and written whole (manifests, the pointer).
+  // put_small returns kConflict when the precondition does not hold.
+  // get_small returns kNotFound for a missing object and fills *etag.
+  virtual Status put_small(const std::string& key, std::string_view data,
+                           const Precondition& precondition) = 0;
+  virtual Result<std::string> get_small(const std::string& key, std::string* etag) = 0;
+
+  // Objects whose key starts with `prefix`, in key order.
+  virtual Result<std::vector<ObjectInfo>> list(const std::string& prefix) = 0;
+  virtual Status remove(const std::string& key) = 0;
+
+  virtual bool supports_conditional_writes() const = 0;
+};
+
+// Settings that come from flags rather than the URL.
+struct Options {
+  std::string endpoint;        // S3-compatible endpoint (else AWS_ENDPOINT_URL, else AWS)
+  bool path_style = false;     // s3: https://endpoint/bucket/key instead of bucket.endpoint
+  uint64_t part_size = 0;      // s3 multipart part size; 0 = the scheme's default
+};
+
+// Parses `url` (file:///dir/prefix, a bare path, s3://bucket/prefix) and
+// opens it. An unknown scheme or malformed URL is kInvalidArgument.
+Result<std::unique_ptr<Location>> open_location(const std::string& url,
+                                                const Options& options = {});
+
+// The URL with secrets removed, without opening anything.
+std::string redact_location(const std::string& url);
+
+}  // namespace slip::location
