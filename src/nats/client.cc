@@ -77,7 +77,8 @@ class NatsClient final : public kv::Client {
     cfg.Description = config.description.empty() ? nullptr : config.description.c_str();
     cfg.History = static_cast<uint8_t>(config.history);
     cfg.MaxBytes = config.max_bytes;
-    cfg.TTL = config.max_age.count() * 1000;  // cnats takes milliseconds
+    // kvConfig.TTL goes into the stream's MaxAge unconverted: nanoseconds.
+    cfg.TTL = std::chrono::duration_cast<std::chrono::nanoseconds>(config.max_age).count();
     cfg.MaxValueSize = config.max_value_size;
     cfg.Replicas = config.replicas;
     cfg.StorageType = config.memory_storage ? js_MemoryStorage : js_FileStorage;
