@@ -2,8 +2,15 @@
 
 #include <cstdio>
 
+#include <chrono>
+#include <functional>
+
+#include "core/text.h"
+#include "core/time_format.h"
+#include "progress_bar.h"
 #include "signals.h"
 #include "slip/fold.h"
+#include "slip/http_endpoint.h"
 #include "slip/mirror.h"
 
 namespace slip::cli {
@@ -30,6 +37,16 @@ void register_mirror(CLI::App& parent, Registry& registry) {
                   "log backend: compact the file once it is larger than BYTES and mostly dead "
                   "(default 64 MiB; 0: never)")
       ->type_name("BYTES");
+  app->add_option("--metrics", o->metrics,
+                  "Serve Prometheus metrics at http://ADDR/metrics (HOST:PORT, or :PORT for "
+                  "every interface)")
+      ->type_name("ADDR");
+  app->add_option("--log-format", o->log_format,
+                  "Log lines on stderr as text (default) or json (one object per line)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->type_name("FORMAT");
+  app->add_flag("--no-progress", o->no_progress,
+                "No progress bar while catching up (it is only drawn on a terminal anyway)");
   add_connection_flags(app, o->conn);
   set_long_help(
       app,
@@ -53,6 +70,28 @@ void register_mirror(CLI::App& parent, Registry& registry) {
       "tail from a crash is truncated on start. The LevelDB backend is for folds bigger than "
       "RAM.\n\n"
       "SIGINT and SIGTERM stop the mirror after the batch in hand is committed (exit 0).\n\n"
+      "The fold records the bucket and prefixes it was made from; mirroring another bucket or "
+      "another set of prefixes into it is refused (exit 2).\n\n"
+      "While the mirror runs with the every-key scope, a revision delivered past a gap while the "
+      "bucket's first revision is beyond the gap means retention evicted updates before they were "
+      "delivered: the mirror resyncs rather than diverge silently. Prefix scopes cannot tell an "
+      "evicted revision from one outside the scope; there eviction is noticed at the next "
+      "reconnect or restart.\n\n"
+      "LOGS\n"
+      "Events go to stderr, one line each. --log-format text: 'slip: mirror: MESSAGE'. "
+      "--log-format json: one JSON object per line with the fields time (RFC 3339, UTC), level "
+      "(info, warn, error), event, bucket, msg, and the event's numbers: start (cursor, "
+      "pending), caught_up (keys, cursor), cursor_expired (cursor), resync (live_keys, "
+      "stale_keys), commit_failed (attempt), stop (applied, keys, cursor, resyncs, "
+      "store_failures), error (the final error, in msg). While catching up on a terminal, a "
+      "progress line (updates, rate, pending, ETA) is drawn on stderr; never on a pipe.\n\n"
+      "METRICS\n"
+      "--metrics ADDR serves the Prometheus text format at /metrics, each metric labelled "
+      "bucket=\"B\": slip_mirror_cursor_revision, slip_mirror_stream_up, "
+      "slip_mirror_stream_last_revision, slip_mirror_lag_revisions, slip_mirror_pending_updates, "
+      "slip_mirror_caught_up, slip_mirror_keys, slip_mirror_updates_applied_total, "
+      "slip_mirror_resyncs_total, slip_mirror_store_failures_total, "
+      "slip_mirror_last_commit_timestamp_seconds.\n\n"
       "EXIT STATUS\n"
       "0 caught up (--once) or stopped by a signal; 2 bad arguments; 3 the fold is damaged; 4 "
       "server "
@@ -62,7 +101,51 @@ void register_mirror(CLI::App& parent, Registry& registry) {
 
 namespace {
 
-void log_line(const std::string& text) { std::fprintf(stderr, "slip: mirror: %s\n", text.c_str()); }
+// Writes one event to stderr in the chosen format.
+class EventLog {
+ public:
+  EventLog(bool json, std::string bucket, ProgressBar* bar)
+      : json_(json), bucket_(std::move(bucket)), bar_(bar) {}
+
+  void operator()(const mirror::Event& e) const {
+    if (bar_ != nullptr) bar_->clear();
+    std::string line;
+    if (!json_) {
+      line = "slip: mirror: " + e.message;
+    } else {
+      line = "{\"time\":";
+      append_json_string(&line, format_rfc3339(wall_clock_ns()));
+      line += ",\"level\":";
+      append_json_string(&line, e.level);
+      line += ",\"event\":";
+      append_json_string(&line, e.name);
+      line += ",\"bucket\":";
+      append_json_string(&line, bucket_);
+      line += ",\"msg\":";
+      append_json_string(&line, e.message);
+      for (const auto& [name, value] : e.fields) {
+        line += ",\"";
+        line += name;
+        line += "\":" + std::to_string(value);
+      }
+      line += "}";
+    }
+    line += "\n";
+    std::fwrite(line.data(), 1, line.size(), stderr);
+    std::fflush(stderr);
+  }
+
+ private:
+  static std::int64_t wall_clock_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+  bool json_;
+  std::string bucket_;
+  ProgressBar* bar_;
+};
 
 }  // namespace
 
@@ -87,17 +170,68 @@ Status run_mirror(const MirrorOptions& o, Context& ctx) {
   auto bucket = (*client)->open_bucket(o.bucket);
   if (!bucket) return bucket.status();
 
+  mirror::Stats stats;
+  // Scrapes read the bucket's head through a handle of their own, on the
+  // endpoint's thread (cnats connections are thread-safe).
+  std::unique_ptr<http::Endpoint> endpoint;
+  std::unique_ptr<kv::Bucket> scrape_bucket;
+  if (!o.metrics.empty()) {
+    auto b = (*client)->open_bucket(o.bucket);
+    if (!b) return b.status();
+    scrape_bucket = std::move(*b);
+    auto e = http::Endpoint::start(o.metrics, [&stats, &scrape_bucket, &o] {
+      std::optional<std::uint64_t> last;
+      if (auto st = scrape_bucket->status()) last = st->last_sequence;
+      return mirror::prometheus_text(stats, o.bucket, last);
+    });
+    if (!e) return e.status();
+    endpoint = std::move(*e);
+  }
+
+  const bool json = o.log_format == "json";
+  ProgressBar bar("slip: mirror: catching up:", "updates", !o.no_progress && !json);
+  EventLog log(json, o.bucket, &bar);
+  if (endpoint) {
+    log({"info",
+         "metrics",
+         "metrics at http://" + o.metrics.substr(0, o.metrics.rfind(':')) + ":" +
+             std::to_string(endpoint->port()) + "/metrics",
+         {{"port", endpoint->port()}}});
+  }
+
   mirror::Options mo;
   mo.scope.prefixes = o.prefixes;
   mo.once = o.once;
   install_stop_signals();
   mo.stop_requested = stop_requested;
-  mo.log = log_line;
+  mo.log = [&](const mirror::Event& e) {
+    log(e);
+    // Show the catch-up from its start, not only from the first commit.
+    if (std::string_view(e.name) == "start" && !stats.caught_up && stats.pending > 0)
+      bar.update(stats.applied, stats.pending.load());
+  };
+  mo.stats = &stats;
+  mo.on_commit = [&] {
+    if (stats.caught_up) {
+      bar.finish();
+    } else {
+      bar.update(stats.applied, stats.pending.load());
+    }
+  };
   mirror::Report report;
   Status s = mirror::run(**bucket, **store, mo, &report);
-  log_line("applied " + std::to_string(report.applied) + " updates, " +
+  bar.finish();
+  log({"info",
+       "stop",
+       "applied " + std::to_string(report.applied) + " updates, " +
            std::to_string((*store)->size()) + " keys, cursor " + std::to_string(report.cursor) +
-           (report.resyncs ? ", " + std::to_string(report.resyncs) + " resync(s)" : std::string()));
+           (report.resyncs ? ", " + std::to_string(report.resyncs) + " resync(s)" : std::string()),
+       {{"applied", report.applied},
+        {"keys", (*store)->size()},
+        {"cursor", report.cursor},
+        {"resyncs", report.resyncs},
+        {"store_failures", report.store_failures}}});
+  if (!s && json) log({"error", "error", s.message(), {}});
   (void)ctx;
   return s;
 }

@@ -18,6 +18,9 @@ struct MirrorOptions {
   bool once = false;
   bool sync = false;
   std::uint64_t compact_threshold = 64ull << 20;
+  std::string metrics;  // listen address, empty: none
+  std::string log_format = "text";
+  bool no_progress = false;
 };
 
 void register_mirror(CLI::App& parent, Registry& registry);

@@ -269,6 +269,8 @@ _slip() {
           --backend) opt=$word; continue ;;
           --prefix) opt=$word; continue ;;
           --compact-threshold) opt=$word; continue ;;
+          --metrics) opt=$word; continue ;;
+          --log-format) opt=$word; continue ;;
           -s | --server) opt=$word; continue ;;
           --user) opt=$word; continue ;;
           --password) opt=$word; continue ;;
@@ -376,6 +378,7 @@ _slip() {
       slip_watch:--tlskey) _slip_paths "$cur" -f ;;
       slip_mirror:--to) _slip_paths "$cur" -f ;;
       slip_mirror:--backend) _slip_words "$cur" 'log leveldb' ;;
+      slip_mirror:--log-format) _slip_words "$cur" 'text json' ;;
       slip_mirror:--creds) _slip_paths "$cur" -f ;;
       slip_mirror:--nkey) _slip_paths "$cur" -f ;;
       slip_mirror:--tlsca) _slip_paths "$cur" -f ;;
@@ -402,7 +405,7 @@ _slip() {
       slip_kv_add) _slip_words "$cur" '-h --help --history --max-bytes --max-age --replicas --storage --description -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
       slip_kv_rm) _slip_words "$cur" '-h --help -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
       slip_watch) _slip_words "$cur" '-h --help --format --since --cursor-file --on-expired --exec --batch-max --batch-window --until-caught-up --count --updates-only --ignore-deletes -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
-      slip_mirror) _slip_words "$cur" '-h --help --to --backend --prefix --once --sync --compact-threshold -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
+      slip_mirror) _slip_words "$cur" '-h --help --to --backend --prefix --once --sync --compact-threshold --metrics --log-format --no-progress -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
       slip_snapshot) _slip_words "$cur" '-h --help' ;;
       slip_snapshot_inspect) _slip_words "$cur" '-h --help --json --keys --get' ;;
       slip_snapshot_verify) _slip_words "$cur" '-h --help --json --repair --no-backup' ;;

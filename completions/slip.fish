@@ -616,6 +616,12 @@ function __slip_state
                     case --compact-threshold
                         set skip 1
                         continue
+                    case --metrics
+                        set skip 1
+                        continue
+                    case --log-format
+                        set skip 1
+                        continue
                     case -s --server
                         set skip 1
                         continue
@@ -940,6 +946,9 @@ complete -c slip -n '__slip_in slip_mirror' -l prefix -x -d 'Only keys starting 
 complete -c slip -n '__slip_in slip_mirror' -l once -d 'Catch up to the head as of the start, commit, exit 0 (for cron)'
 complete -c slip -n '__slip_in slip_mirror' -l sync -d 'fsync every commit (the default relies on the fold being a cache)'
 complete -c slip -n '__slip_in slip_mirror' -l compact-threshold -x -d 'log backend: compact the file once it is larger than BYTES and mostly dead (default 64 MiB; 0: never)'
+complete -c slip -n '__slip_in slip_mirror' -l metrics -x -d 'Serve Prometheus metrics at http://ADDR/metrics (HOST:PORT, or :PORT for every interface)'
+complete -c slip -n '__slip_in slip_mirror' -l log-format -x -a 'text json' -d 'Log lines on stderr as text (default) or json (one object per line)'
+complete -c slip -n '__slip_in slip_mirror' -l no-progress -d 'No progress bar while catching up (it is only drawn on a terminal anyway)'
 complete -c slip -n '__slip_in slip_mirror' -s s -l server -x -d 'NATS server URLs, comma separated'
 complete -c slip -n '__slip_in slip_mirror' -l user -x -d 'User name'
 complete -c slip -n '__slip_in slip_mirror' -l password -x -d 'Password'

@@ -35,6 +35,18 @@ struct Mutation {
   bool is_delete = false;
 };
 
+// What a fold is a fold of. The first mirror records it; later ones refuse
+// to fold another bucket or scope into it, since the result would be a
+// fold of neither.
+struct Origin {
+  std::string bucket;
+  std::vector<std::string> prefixes;  // sorted and unique; empty: every key
+  bool operator==(const Origin&) const = default;
+};
+
+// "bucket B, prefixes a., b." for messages.
+std::string describe(const Origin& origin);
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -54,6 +66,11 @@ class Store {
   virtual Status scan(
       std::string_view prefix,
       const std::function<bool(std::string_view key, const Value& value)>& visit) = 0;
+
+  // The recorded origin; nullopt for a new fold (or one made before
+  // origins were recorded).
+  virtual Result<std::optional<Origin>> origin() = 0;
+  virtual Status set_origin(const Origin& origin) = 0;
 
   virtual std::uint64_t size() const = 0;   // live keys
   virtual const char* backend() const = 0;  // "log" or "leveldb"

@@ -79,6 +79,15 @@ struct WatchOptions {
   std::optional<std::uint64_t> resume_after;
   // Only keys, revisions and operations; values stay on the server.
   bool headers_only = false;
+  // Retention guard, for the every-key scope only: once every revision is
+  // being delivered (after the initial state, or when resuming), a jump
+  // past the next revision while the bucket's first revision is above it
+  // means retention evicted updates before they were delivered. next()
+  // then returns kCursorExpired with position() still before the gap,
+  // instead of silently skipping them. Costs one stream-info request per
+  // gap (purges and history limits also leave gaps). Prefix scopes cannot
+  // tell an eviction from a filtered-out revision, so they are not guarded.
+  bool detect_eviction = false;
 };
 
 // One update handed out by a Watcher.

@@ -12,20 +12,51 @@
 // longer live, then re-reads the scope's current state. Deletes first, so
 // a key deleted and recreated during the gap converges.
 //
-// Known limit: only an expired *resume point* is detected. If retention
-// evicts history while the mirror is running and connected, the gap shows
-// up as a CursorExpired on the next reconnect or restart.
+// While running, the retention guard (kv::WatchOptions::detect_eviction)
+// turns history evicted under the live watch into the same resync, for the
+// every-key scope. A prefix scope cannot tell an evicted revision from one
+// outside the scope: there, eviction under a running mirror shows up only
+// on the next reconnect or restart, when the resume point has expired.
+//
+// A fold records its origin (bucket and prefixes) on first use; mirroring
+// another bucket or scope into it is refused.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "slip/fold.h"
 #include "slip/kv.h"
 #include "slip/watch.h"
 
 namespace slip::mirror {
+
+// Counters of a running mirror, updated after every commit; safe to read
+// from another thread (the metrics endpoint reads them).
+struct Stats {
+  std::atomic<std::uint64_t> cursor{0};   // the fold's committed cursor
+  std::atomic<std::uint64_t> pending{0};  // in-scope updates the server holds past it
+  std::atomic<std::uint64_t> applied{0};  // updates applied since the start
+  std::atomic<std::uint64_t> resyncs{0};
+  std::atomic<std::uint64_t> store_failures{0};
+  std::atomic<std::uint64_t> keys{0};           // live keys in the fold
+  std::atomic<std::int64_t> last_commit_ns{0};  // wall clock; 0 before the first commit
+  std::atomic<bool> caught_up{false};           // the initial catch-up is done
+};
+
+// A log event. NAME is stable (for --log-format json): "start", "resync",
+// "commit_failed", "caught_up"; FIELDS are its numbers.
+struct Event {
+  const char* level;  // "info", "warn"
+  const char* name;
+  std::string message;  // for people
+  std::vector<std::pair<const char*, std::uint64_t>> fields;
+};
 
 struct Options {
   kv::Scope scope;
@@ -35,7 +66,9 @@ struct Options {
   std::size_t max_failures = 16;
   std::chrono::milliseconds retry_backoff{100};
   std::function<bool()> stop_requested;
-  std::function<void(const std::string&)> log;  // one line per event, for people
+  std::function<void(const Event&)> log;
+  Stats* stats = nullptr;           // kept current when set
+  std::function<void()> on_commit;  // after each commit, on the mirror's thread
 };
 
 struct Report {
@@ -44,6 +77,12 @@ struct Report {
   std::uint64_t cursor = 0;
   std::uint64_t store_failures = 0;
 };
+
+// The Prometheus text exposition of STATS for BUCKET. STREAM_LAST is the
+// bucket's newest revision when it could be read (it then also gives the
+// lag); nullopt reports slip_mirror_stream_up 0.
+std::string prometheus_text(const Stats& stats, const std::string& bucket,
+                            std::optional<std::uint64_t> stream_last);
 
 // Runs until caught up (once) or stopped; an interrupt is a clean stop.
 Status run(kv::Bucket& bucket, fold::Store& store, const Options& options, Report* report);

@@ -2,6 +2,7 @@
 //   "d" + key  -> ver_len:u8 ++ version ++ value
 //   "m:cursor" -> the cursor token's bytes
 //   "m:format" -> "slip-fold-1"
+//   "m:origin" -> {"bucket":..,"prefixes":[..]} (fold/origin.h)
 // Data and cursor of a commit go into one WriteBatch.
 #include <leveldb/db.h>
 #include <leveldb/write_batch.h>
@@ -12,6 +13,7 @@
 #include <unordered_map>
 
 #include "fold/lock.h"
+#include "fold/origin.h"
 #include "slip/fold.h"
 
 namespace slip::fold {
@@ -21,6 +23,7 @@ namespace {
 constexpr char kDataPrefix = 'd';
 constexpr const char* kCursorKey = "m:cursor";
 constexpr const char* kFormatKey = "m:format";
+constexpr const char* kOriginKey = "m:origin";
 constexpr const char* kFormat = "slip-fold-1";
 
 std::string data_key(std::string_view key) {
@@ -121,6 +124,22 @@ class LevelDbStore final : public Store {
     cursor_ = cursor;
     size_ = static_cast<std::uint64_t>(static_cast<std::int64_t>(size_) + delta);
     return Status::ok();
+  }
+
+  Result<std::optional<Origin>> origin() override {
+    std::string raw;
+    leveldb::Status s = db_->Get({}, kOriginKey, &raw);
+    if (s.IsNotFound()) return std::optional<Origin>();
+    if (!s.ok()) return from_leveldb(s, "read " + path_);
+    auto o = decode_origin(raw, path_ + " (m:origin)");
+    if (!o) return o.status();
+    return std::optional<Origin>(std::move(*o));
+  }
+
+  Status set_origin(const Origin& origin) override {
+    leveldb::WriteOptions w;
+    w.sync = true;  // rare, and a later mirror relies on it
+    return from_leveldb(db_->Put(w, kOriginKey, encode_origin(origin)), "write " + path_);
   }
 
   Result<std::optional<Value>> get(std::string_view key) override {

@@ -5,9 +5,12 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <map>
+#include <sstream>
 
 #include "fold/lock.h"
+#include "fold/origin.h"
 #include "fs/io.h"
 #include "slip/atomic_file.h"
 #include "slip/fold.h"
@@ -51,6 +54,27 @@ class LogStore final : public Store {
   }
 
   std::optional<VersionToken> cursor() const override { return cursor_; }
+
+  Result<std::optional<Origin>> origin() override {
+    const std::string sidecar = path_ + ".origin";
+    std::ifstream in(sidecar, std::ios::binary);
+    if (!in) {
+      if (errno == ENOENT) return std::optional<Origin>();
+      return Status::from_errno(errno, "read " + sidecar);
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    auto o = decode_origin(text.str(), sidecar);
+    if (!o) return o.status();
+    return std::optional<Origin>(std::move(*o));
+  }
+
+  Status set_origin(const Origin& origin) override {
+    auto file = AtomicFile::create(path_ + ".origin");
+    if (!file) return file.status();
+    SLIP_RETURN_IF_ERROR((*file)->write(encode_origin(origin) + "\n"));
+    return (*file)->commit();
+  }
 
   Status commit(const std::vector<Mutation>& mutations, const VersionToken& cursor) override {
     std::string buf;

@@ -105,6 +105,16 @@ class NatsWatcher final : public kv::Watcher {
         SLIP_RETURN_IF_ERROR(check_same_bucket());
         continue;
       }
+      if (seq > position_ + 1 && guards_eviction()) {
+        Status gap = check_gap(seq);
+        if (gap.kind() == StatusKind::kCursorExpired) return gap;
+        if (!gap) {
+          // Unknown: give the message back (the consumer restarts after
+          // the position) rather than step over the gap unchecked.
+          consumer_.reset();
+          continue;
+        }
+      }
       position_ = seq;
       pending_ = meta->NumPending;
       last_activity_ = std::chrono::steady_clock::now();
@@ -129,6 +139,33 @@ class NatsWatcher final : public kv::Watcher {
   std::uint64_t pending() const override { return pending_; }
 
  private:
+  // Every revision after the position is delivered: when resuming, and in
+  // a state-sync once the position has reached the head read after the
+  // consumer was created. Only for the every-key scope.
+  bool guards_eviction() const {
+    return options_.detect_eviction && filter_ == prefix_ + ">" &&
+           (options_.resume_after.has_value() || position_ >= head_);
+  }
+
+  // Delivery jumped from position_ to SEQ. Retention evicts from the front,
+  // so if any revision in between was evicted, the first sequence is now
+  // above position_+1. (Superseded and purged revisions make gaps too; when
+  // they also moved the first sequence past the position, this reports an
+  // eviction: conservative, and a resync is then merely unnecessary.)
+  // Any other failure: the bucket could not be asked.
+  Status check_gap(std::uint64_t seq) {
+    auto st = bucket_status(*conn_, bucket_);
+    if (!st) return st.status();
+    if (st->first_sequence > position_ + 1) {
+      return Status::cursor_expired(
+          "retention evicted revisions after " + std::to_string(position_) + " of bucket " +
+          bucket_ + " before they were delivered (delivery jumped to " + std::to_string(seq) +
+          ", the bucket now starts at " + std::to_string(st->first_sequence) +
+          "); re-read the whole bucket (state-sync)");
+    }
+    return Status::ok();
+  }
+
   // Resuming after CURSOR is only sound if the stream still holds every
   // message after it; otherwise the server would silently start at its
   // first sequence and the gap would go unnoticed.

@@ -1,0 +1,18 @@
+// The fold's origin record, as the stores keep it: one JSON object,
+// {"bucket":"B","prefixes":["a.","b."]}, in LevelDB under "m:origin" and
+// for the log backend in the sidecar file PATH.origin.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "slip/fold.h"
+
+namespace slip::fold {
+
+std::string encode_origin(const Origin& origin);
+// WHERE names the record in the error message.
+Result<Origin> decode_origin(std::string_view json, const std::string& where);
+
+}  // namespace slip::fold
