@@ -69,6 +69,10 @@ struct Options {
   std::function<void(const Event&)> log;
   Stats* stats = nullptr;           // kept current when set
   std::function<void()> on_commit;  // after each commit, on the mirror's thread
+  // Called on the mirror's thread between commits (at least every 200 ms
+  // while idle), when the fold is quiescent and its cursor is exactly its
+  // content's: e.g. a periodic export. It must not modify the fold.
+  std::function<void(fold::Store&)> between_commits;
 };
 
 struct Report {

@@ -53,6 +53,10 @@ struct LoopOptions {
   std::chrono::milliseconds retry_backoff{100};
   std::chrono::milliseconds retry_backoff_max{5000};
   std::function<void(const Status& failure, std::size_t attempt)> on_failure;  // e.g. a log line
+  // Called between batches, after the last one was committed (and at least
+  // every `poll` while idle): a point where the sink is quiescent, for
+  // periodic work such as an export. A non-OK status ends the loop.
+  std::function<Status()> between_batches;
 };
 
 struct LoopResult {

@@ -182,6 +182,12 @@ Status run(kv::Bucket& bucket, fold::Store& store, const Options& options, Repor
             "store commit failed (attempt " + std::to_string(attempt) + "): " + s.message(),
             {{"attempt", attempt}}});
     };
+    if (options.between_commits) {
+      lo.between_batches = [&] {
+        options.between_commits(store);
+        return Status::ok();
+      };
+    }
     watch::LoopResult lr;
     Status s = watch::run_loop(**watcher, adapter, &adapter, lo, &lr);
     adapter.set_watcher(nullptr);

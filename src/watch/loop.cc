@@ -105,6 +105,7 @@ Status run_loop(kv::Watcher& watcher, UpdateSink& sink, CursorStore* cursors,
     if (!batch.empty()) ++r.batches;
     batch.clear();
     SLIP_RETURN_IF_ERROR(watch_failure);
+    if (options.between_batches) SLIP_RETURN_IF_ERROR(options.between_batches());
     if (last_batch) return Status::ok();
   }
   return Status::ok();
