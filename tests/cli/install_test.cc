@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <regex>
@@ -18,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "support/background.h"
 #include "support/files.h"
 #include "support/nats_server.h"
 #include "support/process.h"
@@ -285,7 +288,23 @@ TEST_CASE("contrib: the systemd unit verifies and its command line mirrors a buc
   auto run = run_process({"sh", "-c", command}, "",
                          {"SLIP_MIRROR_ARGS=--once", "NATS_URL=" + server.url()});
   CHECK_MESSAGE(run.exit_code == 0, command << "\n" << run.err);
-  check_fold_has_key(state.file("slip/routes/fold.pgss"));
+  const std::string fold = state.file("slip/routes/fold.pgss");
+  check_fold_has_key(fold);
+
+  // Without extra arguments it follows the bucket, and SIGTERM (KillSignal=)
+  // stops it with exit 0, which systemd counts as a clean stop.
+  slip::test::BackgroundProcess daemon(
+      {"env", "NATS_URL=" + server.url(), "SLIP_MIRROR_ARGS=", "sh", "-c", "exec " + command},
+      state.file("daemon.out"));
+  REQUIRE(run_slip({"kv", "put", "routes", "eu.weight", "4", "-s", server.url()}).exit_code == 0);
+  const bool followed = slip::test::wait_until(
+      [&] {
+        auto get = run_slip({"snapshot", "inspect", "--get", "eu.weight", fold});
+        return get.exit_code == 0 && get.out == "4";
+      },
+      std::chrono::seconds(10));
+  CHECK(followed);
+  CHECK(daemon.stop(SIGTERM) == 0);
 }
 
 TEST_CASE("contrib: the cron lines are well formed and the mirror line runs") {
