@@ -1,9 +1,11 @@
 #include <algorithm>
 #include <cstdio>
 
+#include <curl/curl.h>
 #include <leveldb/db.h>
 #include <nats/nats.h>
 #include <openssl/crypto.h>
+#include <zstd.h>
 
 #include "command.h"
 #include "slip/exit_codes.h"
@@ -75,9 +77,12 @@ void set_long_help(CLI::App* app, const std::string& text) { app->footer(text); 
 
 std::string version_text() {
   // The libraries are the ones slip runs with, which is what a bug report needs.
+  // LevelDB has no runtime query; its header version is what slip was built with.
+  const curl_version_info_data* curl = curl_version_info(CURLVERSION_NOW);
   return std::string("slip ") + SLIP_VERSION + "\ncnats " + nats_GetVersion() + "\nleveldb " +
          std::to_string(leveldb::kMajorVersion) + "." + std::to_string(leveldb::kMinorVersion) +
-         "\n" + OpenSSL_version(OPENSSL_VERSION) + "\n";
+         "\nzstd " + ZSTD_versionString() + "\nlibcurl " + curl->version + "\n" +
+         OpenSSL_version(OPENSSL_VERSION) + "\n";
 }
 
 std::unique_ptr<CLI::App> build_app(Registry& registry) {

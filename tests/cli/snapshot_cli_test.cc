@@ -116,6 +116,9 @@ TEST_CASE("cli: --help and --version go to stdout with exit 0") {
   CHECK(version.out.rfind("slip ", 0) == 0);
   CHECK(version.out.find("\ncnats 3.") != std::string::npos);
   CHECK(version.out.find("\nleveldb ") != std::string::npos);
+  CHECK(version.out.find("\nzstd 1.") != std::string::npos);
+  CHECK(version.out.find("\nlibcurl 7.") != std::string::npos);
+  CHECK(version.out.find("\nOpenSSL 3.") != std::string::npos);
 }
 
 TEST_CASE("cli: a closed stdout ends the dump quietly with exit 0") {
