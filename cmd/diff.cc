@@ -6,6 +6,7 @@
 
 #include <map>
 #include <memory>
+#include <thread>
 #include <utility>
 
 #include "core/text.h"
@@ -124,6 +125,14 @@ class Sources {
     }
     if (**backend == "log") return diff::open_snapshot_file(arg, scope_);
     return open_fold(arg);
+  }
+
+  // True for a path to a regular file. Opening one touches no shared
+  // state, so two can be opened at once.
+  static bool is_snapshot_file(const std::string& arg) {
+    if (is_bucket(arg) || url_scheme(arg)) return false;
+    auto backend = fold::detect_backend(arg);
+    return backend && *backend && **backend == "log";
   }
 
  private:
@@ -307,33 +316,89 @@ std::string display_text(std::string_view text) {
   return out;
 }
 
+namespace {
+
+// Output a first, single-pass attempt may hold back: beyond it, the diff
+// starts over with the files checked first and output flowing at once.
+constexpr std::size_t kHeldOutputLimit = 16u << 20;
+
+void append_difference(const DiffOptions& o, std::string* out, const diff::Difference& d) {
+  if (o.stat) return;
+  if (o.json) {
+    append_difference_json(out, d);
+  } else {
+    append_difference_text(out, d);
+  }
+}
+
+Status finish(const DiffOptions& o, const diff::Stats& stats, const diff::Source& a,
+              const diff::Source& b, Context& ctx) {
+  if (o.stat) SLIP_RETURN_IF_ERROR(print_stat(o, stats, a, b, ctx));
+  // Differences are exit 1 with nothing more to say on standard error.
+  return stats.differences() == 0 ? Status::ok() : Status::check_failed("");
+}
+
+// Two snapshot files, each read once: streamed as if canonical, with the
+// output held back. Returns nullopt when the caller must start over the
+// checked way (a file is not canonical or is empty, or the output outgrew
+// the limit). Damage found part way ends the diff with nothing printed.
+std::optional<Status> diff_files_in_one_pass(const DiffOptions& o, const diff::Options& options,
+                                             Context& ctx) {
+  const kv::Scope scope{o.prefixes};
+  auto fallback = [](const Status& s) -> std::optional<Status> {
+    if (s.kind() == StatusKind::kNotSupported) return std::nullopt;
+    return s;
+  };
+  auto a = diff::stream_snapshot_file(o.a, scope);
+  if (!a) return fallback(a.status());
+  auto b = diff::stream_snapshot_file(o.b, scope);
+  if (!b) return fallback(b.status());
+  std::string held;
+  auto stats = diff::compare(**a, **b, options, [&](const diff::Difference& d) {
+    append_difference(o, &held, d);
+    if (held.size() > kHeldOutputLimit) return Status::not_supported("too much output to hold");
+    return Status::ok();
+  });
+  if (!stats) return fallback(stats.status());
+  SLIP_RETURN_IF_ERROR(ctx.out.write(held));
+  return finish(o, *stats, **a, **b, ctx);
+}
+
+}  // namespace
+
 Status run_diff(const DiffOptions& o, Context& ctx) {
   for (const std::string& p : o.prefixes) {
     if (p.empty()) return Status::invalid_argument("--prefix: an empty prefix (omit the flag)");
   }
-  Sources sources(o);
-  auto a = sources.open(o.a);
-  if (!a) return a.status();
-  auto b = sources.open(o.b);
-  if (!b) return b.status();
-
   diff::Options options;
   options.ignore_revisions = o.ignore_revisions;
   options.values = o.values;
+
+  Sources sources(o);
+  const bool files = sources.is_snapshot_file(o.a) && sources.is_snapshot_file(o.b);
+  if (files) {
+    if (auto done = diff_files_in_one_pass(o, options, ctx)) return *done;
+  }
+  std::optional<Result<std::unique_ptr<diff::Source>>> a, b;
+  if (files) {
+    // Each file is read whole before its first entry: check both at once.
+    std::thread first([&] { a.emplace(sources.open(o.a)); });
+    b.emplace(sources.open(o.b));
+    first.join();
+  } else {
+    a.emplace(sources.open(o.a));
+    if (*a) b.emplace(sources.open(o.b));
+  }
+  if (!*a) return a->status();
+  if (!*b) return b->status();
+
   std::string& out = ctx.out.buffer();
-  auto stats = diff::compare(**a, **b, options, [&](const diff::Difference& d) {
-    if (o.stat) return Status::ok();
-    if (o.json) {
-      append_difference_json(&out, d);
-    } else {
-      append_difference_text(&out, d);
-    }
+  auto stats = diff::compare(***a, ***b, options, [&](const diff::Difference& d) {
+    append_difference(o, &out, d);
     return ctx.out.maybe_flush();
   });
   if (!stats) return stats.status();
-  if (o.stat) SLIP_RETURN_IF_ERROR(print_stat(o, *stats, **a, **b, ctx));
-  // Differences are exit 1 with nothing more to say on standard error.
-  return stats->differences() == 0 ? Status::ok() : Status::check_failed("");
+  return finish(o, *stats, ***a, ***b, ctx);
 }
 
 }  // namespace slip::cli

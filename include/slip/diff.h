@@ -64,6 +64,16 @@ class Source {
 // empty source. Only keys in SCOPE are handed out.
 Result<std::unique_ptr<Source>> open_snapshot_file(const std::string& path, const kv::Scope& scope);
 
+// A snapshot file streamed at once, without the whole-file check, for a
+// caller that holds its output until the end (so damage found part way
+// still prints nothing) and can start over: one read of the file instead of
+// two. Damage is kCorruption from next(); a file found not to be canonical
+// (a DELETE, a key out of order, a record after the cursor) is
+// kNotSupported from next(), meaning "use open_snapshot_file instead"; so is
+// an empty file (an empty log fold), here at once.
+Result<std::unique_ptr<Source>> stream_snapshot_file(const std::string& path,
+                                                     const kv::Scope& scope);
+
 // The entries of a snapshot stream that must be in canonical form, as they
 // arrive: for payloads that can be read only once (an exported artifact,
 // decompressed). Damage, a DELETE, a key out of order or a record after

@@ -31,26 +31,28 @@ Status damage(const std::string& name, const snapshot::Problem& p) {
 
 class StreamSource final : public Source {
  public:
-  StreamSource(std::unique_ptr<snapshot::Reader> reader, kv::Scope scope)
-      : reader_(std::move(reader)), scope_(std::move(scope)) {}
+  // NOT_CANONICAL builds the Status for a file found not in canonical form.
+  StreamSource(std::unique_ptr<snapshot::Reader> reader, kv::Scope scope,
+               Status (*not_canonical)(std::string))
+      : reader_(std::move(reader)), scope_(std::move(scope)), not_canonical_(not_canonical) {}
 
   Result<bool> next() override {
     while (reader_->next(&rec_)) {
       const std::string& name = reader_->name();
       if (cursor_) {
-        return Status::corruption(name + ": a record after the cursor at offset " +
-                                  std::to_string(rec_.offset) + " (canonical form expected)");
+        return not_canonical_(name + ": a record after the cursor at offset " +
+                              std::to_string(rec_.offset) + " (canonical form expected)");
       }
       switch (rec_.type) {
         case snapshot::RecordType::kCursor: cursor_ = rec_.version; continue;
         case snapshot::RecordType::kDelete:
-          return Status::corruption(name + ": a DELETE record at offset " +
-                                    std::to_string(rec_.offset) + " (canonical form expected)");
+          return not_canonical_(name + ": a DELETE record at offset " +
+                                std::to_string(rec_.offset) + " (canonical form expected)");
         case snapshot::RecordType::kPut: break;
       }
       if (have_key_ && rec_.key <= std::string_view(last_key_)) {
-        return Status::corruption(name + ": key out of order at offset " +
-                                  std::to_string(rec_.offset) + " (canonical form expected)");
+        return not_canonical_(name + ": key out of order at offset " + std::to_string(rec_.offset) +
+                              " (canonical form expected)");
       }
       last_key_.assign(rec_.key);
       have_key_ = true;
@@ -71,6 +73,7 @@ class StreamSource final : public Source {
  private:
   std::unique_ptr<snapshot::Reader> reader_;
   kv::Scope scope_;
+  Status (*not_canonical_)(std::string);
   snapshot::Record rec_;
   std::string last_key_;
   bool have_key_ = false;
@@ -205,7 +208,21 @@ Result<std::unique_ptr<Source>> index_file(int fd, const std::string& name,
 
 std::unique_ptr<Source> canonical_snapshot_stream(std::unique_ptr<snapshot::Reader> reader,
                                                   const kv::Scope& scope) {
-  return std::make_unique<StreamSource>(std::move(reader), scope);
+  return std::make_unique<StreamSource>(std::move(reader), scope, &Status::corruption);
+}
+
+Result<std::unique_ptr<Source>> stream_snapshot_file(const std::string& path,
+                                                     const kv::Scope& scope) {
+  auto reader = snapshot::Reader::open(path);
+  if (!reader) return reader.status();
+  if ((*reader)->bytes_consumed() == 0 &&
+      (*reader)->problem().damage == snapshot::Damage::kInvalid) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0 && st.st_size == 0)
+      return Status::not_supported(path + " is empty: an empty fold, not a stream");
+  }
+  return std::unique_ptr<Source>(
+      std::make_unique<StreamSource>(std::move(*reader), scope, &Status::not_supported));
 }
 
 Result<std::unique_ptr<Source>> open_snapshot_file(const std::string& path,

@@ -212,3 +212,35 @@ TEST_CASE("diff sources: a LevelDB fold is opened read-only and not while a writ
   CHECK((*store)->cursor()->revision() == 12u);
   CHECK_FALSE(slip::fold::open_log(dir.file("x.snap"), ro).is_ok());
 }
+
+TEST_CASE("diff sources: a file streamed in one pass says when it must be indexed instead") {
+  slip::test::TempDir dir;
+  const std::string path = dir.file("s.snap");
+  slip::test::write_file(path, slip::test::encode_ops(canonical_ops(kState, 12)));
+  auto good = diff::stream_snapshot_file(path, {});
+  REQUIRE(good.is_ok());
+  std::optional<VersionToken> cur;
+  CHECK(read_all(**good, &cur) == kState);
+  CHECK(cur->revision() == 12u);
+
+  auto drain = [](diff::Source& s) {
+    slip::Result<bool> more = true;
+    while (more.is_ok() && *more) more = s.next();
+    return more.is_ok() ? slip::Status::ok() : more.status();
+  };
+  slip::test::write_file(path, slip::test::encode_ops({put("b", "1", 1), put("a", "1", 2)}));
+  auto unordered = diff::stream_snapshot_file(path, {});
+  REQUIRE(unordered.is_ok());
+  CHECK(drain(**unordered).kind() == StatusKind::kNotSupported);
+
+  const std::string bytes = slip::test::encode_ops(canonical_ops(kState, 12));
+  slip::test::write_file(path, bytes.substr(0, bytes.size() - 2));
+  auto torn = diff::stream_snapshot_file(path, {});
+  REQUIRE(torn.is_ok());
+  CHECK(drain(**torn).kind() == StatusKind::kCorruption);
+
+  slip::test::write_file(path, "");
+  auto empty = diff::stream_snapshot_file(path, {});
+  REQUIRE_FALSE(empty.is_ok());
+  CHECK(empty.status().kind() == StatusKind::kNotSupported);
+}
