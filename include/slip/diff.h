@@ -59,9 +59,9 @@ class Source {
 // corrupted, or ending in a torn tail) is kCorruption here and never half
 // a diff. A canonical file (keys ascending, no deletes: what `slip snapshot
 // compact` writes) is then streamed in constant memory; any other file is
-// indexed (live keys and value offsets in memory, values read from the file
-// when asked for). An empty file (a log fold before its first commit) is an
-// empty source. Only keys in SCOPE are handed out.
+// indexed (the key and offset of every record in memory, about 64 bytes
+// plus the key per record; values read from the file when asked for). An empty file (a log fold
+// before its first commit) is an empty source. Only keys in SCOPE are handed out.
 Result<std::unique_ptr<Source>> open_snapshot_file(const std::string& path, const kv::Scope& scope);
 
 // A snapshot file streamed at once, without the whole-file check, for a

@@ -2,15 +2,17 @@
 //
 // A file is read twice at most: a first pass checks it whole (damage is
 // found before anything is printed) and learns whether it is canonical.
-// A canonical file is then streamed; any other is indexed (one pass that
-// keeps each live key with the offset of its PUT) and its keys sorted.
+// A canonical file is then streamed; any other is indexed: one pass keeps
+// the key and offset of every PUT and DELETE, a sort puts them in key order
+// (file order within a key), and the last record of each key decides.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
-#include <unordered_map>
+#include <cstring>
 #include <vector>
 
 #include "fs/io.h"
@@ -80,28 +82,42 @@ class StreamSource final : public Source {
   std::optional<VersionToken> cursor_;
 };
 
-// Where a live value is in the file.
-struct Slot {
-  std::uint64_t offset = 0;  // of the PUT record
-  std::uint32_t record_size = 0;
+// One PUT or DELETE of an indexed file. The first 16 bytes of the key are
+// kept inline, so sorting compares neighbours in memory and reaches for the
+// key arena only to tell keys with the same first 16 bytes apart.
+struct Item {
+  std::array<unsigned char, 16> head{};  // zero-padded
+  std::uint64_t key_at = 0;              // in the arena
+  std::uint32_t key_len = 0;
+  std::uint32_t record_size = 0;  // 0 for a DELETE
+  std::uint64_t offset = 0;       // of the record: file order
   std::uint32_t value_size = 0;
   VersionToken version;
 };
 
+// Items in key order, the last record of each key winning; deletes dropped.
 class IndexedSource final : public Source {
  public:
-  using Map = std::unordered_map<std::string, Slot>;
-
-  IndexedSource(int fd, std::string name, Map live, std::optional<VersionToken> cursor,
-                const kv::Scope& scope)
-      : fd_(fd), name_(std::move(name)), live_(std::move(live)), cursor_(std::move(cursor)) {
-    order_.reserve(live_.size());
-    for (const Map::value_type& entry : live_) {
-      if (scope.matches(entry.first)) order_.push_back(&entry);
-    }
-    std::sort(order_.begin(), order_.end(), [](const Map::value_type* x, const Map::value_type* y) {
-      return x->first < y->first;
+  IndexedSource(int fd, std::string name, std::string arena, std::vector<Item> items,
+                std::optional<VersionToken> cursor, const kv::Scope& scope)
+      : fd_(fd),
+        name_(std::move(name)),
+        arena_(std::move(arena)),
+        items_(std::move(items)),
+        cursor_(std::move(cursor)) {
+    std::sort(items_.begin(), items_.end(), [this](const Item& x, const Item& y) {
+      if (int c = std::memcmp(x.head.data(), y.head.data(), x.head.size())) return c < 0;
+      if (int c = key_of(x).compare(key_of(y))) return c < 0;
+      return x.offset < y.offset;
     });
+    std::size_t live = 0;
+    for (std::size_t i = 0; i < items_.size(); ++i) {
+      const bool last = i + 1 == items_.size() || key_of(items_[i + 1]) != key_of(items_[i]);
+      if (last && items_[i].record_size != 0 && scope.matches(key_of(items_[i])))
+        items_[live++] = items_[i];
+    }
+    items_.resize(live);
+    items_.shrink_to_fit();
   }
   ~IndexedSource() override { ::close(fd_); }
 
@@ -109,20 +125,20 @@ class IndexedSource final : public Source {
     if (started_) ++pos_;
     started_ = true;
     have_value_ = false;
-    return pos_ < order_.size();
+    return pos_ < items_.size();
   }
 
-  std::string_view key() const override { return order_[pos_]->first; }
-  const VersionToken& version() const override { return order_[pos_]->second.version; }
-  std::uint64_t value_size() const override { return order_[pos_]->second.value_size; }
+  std::string_view key() const override { return key_of(items_[pos_]); }
+  const VersionToken& version() const override { return items_[pos_].version; }
+  std::uint64_t value_size() const override { return items_[pos_].value_size; }
 
   Result<std::string_view> value() override {
     if (!have_value_) {
-      const Slot& slot = order_[pos_]->second;
+      const Item& item = items_[pos_];
       // A PUT ends with value ++ ver_len:u8 ++ version.
       const std::uint64_t at =
-          slot.offset + slot.record_size - 1 - slot.version.size() - slot.value_size;
-      value_.resize(slot.value_size);
+          item.offset + item.record_size - 1 - item.version.size() - item.value_size;
+      value_.resize(item.value_size);
       SLIP_RETURN_IF_ERROR(fs::pread_all(fd_, value_.data(), value_.size(), at, name_));
       have_value_ = true;
     }
@@ -132,11 +148,15 @@ class IndexedSource final : public Source {
   std::optional<VersionToken> cursor() const override { return cursor_; }
 
  private:
+  std::string_view key_of(const Item& item) const {
+    return std::string_view(arena_).substr(item.key_at, item.key_len);
+  }
+
   int fd_;
   std::string name_;
-  Map live_;
+  std::string arena_;
+  std::vector<Item> items_;
   std::optional<VersionToken> cursor_;
-  std::vector<const Map::value_type*> order_;
   std::size_t pos_ = 0;
   bool started_ = false;
   std::string value_;
@@ -180,28 +200,35 @@ Result<std::unique_ptr<Source>> index_file(int fd, const std::string& name,
                                            const kv::Scope& scope) {
   auto reader = reader_at_start(fd, name);
   if (!reader) return reader.status();
-  IndexedSource::Map live;
+  std::string arena;
+  std::vector<Item> items;
   std::optional<VersionToken> cursor;
   snapshot::Record rec;
   while ((*reader)->next(&rec)) {
-    switch (rec.type) {
-      case snapshot::RecordType::kPut: {
-        Slot slot{rec.offset, rec.size, static_cast<std::uint32_t>(rec.value.size()), rec.version};
-        auto [it, inserted] = live.try_emplace(std::string(rec.key), slot);
-        if (!inserted) it->second = slot;
-        break;
-      }
-      case snapshot::RecordType::kDelete: live.erase(std::string(rec.key)); break;
-      case snapshot::RecordType::kCursor: cursor = rec.version; break;
+    if (rec.type == snapshot::RecordType::kCursor) {
+      cursor = rec.version;
+      continue;
     }
+    Item item;
+    std::memcpy(item.head.data(), rec.key.data(), std::min(rec.key.size(), item.head.size()));
+    item.key_at = arena.size();
+    item.key_len = static_cast<std::uint32_t>(rec.key.size());
+    item.offset = rec.offset;
+    item.version = rec.version;
+    if (rec.type == snapshot::RecordType::kPut) {
+      item.record_size = rec.size;
+      item.value_size = static_cast<std::uint32_t>(rec.value.size());
+    }
+    arena.append(rec.key);
+    items.push_back(item);
   }
   SLIP_RETURN_IF_ERROR((*reader)->io_status());
   if ((*reader)->problem().damage != snapshot::Damage::kNone)
     return damage(name, (*reader)->problem());
   int own = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (own < 0) return Status::from_errno(errno, "dup " + name);
-  return std::unique_ptr<Source>(
-      std::make_unique<IndexedSource>(own, name, std::move(live), std::move(cursor), scope));
+  return std::unique_ptr<Source>(std::make_unique<IndexedSource>(
+      own, name, std::move(arena), std::move(items), std::move(cursor), scope));
 }
 
 }  // namespace
@@ -245,7 +272,7 @@ Result<std::unique_ptr<Source>> open_snapshot_file(const std::string& path,
     int own = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (own < 0) return Status::from_errno(errno, "dup " + path);
     return std::unique_ptr<Source>(
-        std::make_unique<IndexedSource>(own, path, IndexedSource::Map{}, std::nullopt, scope));
+        std::make_unique<IndexedSource>(own, path, "", std::vector<Item>{}, std::nullopt, scope));
   }
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   auto canonical = is_canonical(fd, path);
