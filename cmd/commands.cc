@@ -1,6 +1,7 @@
 // The ordered command table: the order here is the order of --help, the
 // man pages and the completions.
 #include "command.h"
+#include "diff.h"
 #include "generate.h"
 #include "kv.h"
 #include "mirror.h"
@@ -10,13 +11,17 @@
 namespace slip::cli {
 
 const std::vector<CommandDef>& command_table() {
+  // One command per line, however many there are.
+  // clang-format off
   static const std::vector<CommandDef> kCommands = {
       {"kv", register_kv},
       {"watch", register_watch},
       {"mirror", register_mirror},
       {"snapshot", register_snapshot},
+      {"diff", register_diff},
       {"generate", register_generate},
   };
+  // clang-format on
   return kCommands;
 }
 

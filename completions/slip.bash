@@ -34,6 +34,7 @@ _slip() {
           watch) cmd=slip_watch npos=0; continue ;;
           mirror) cmd=slip_mirror npos=0; continue ;;
           snapshot) cmd=slip_snapshot npos=0; continue ;;
+          diff) cmd=slip_diff npos=0; continue ;;
         esac
         ;;
       slip_kv)
@@ -302,6 +303,22 @@ _slip() {
           -o | --output) opt=$word; continue ;;
         esac
         ;;
+      slip_diff)
+        case $word in
+          --prefix) opt=$word; continue ;;
+          -s | --server) opt=$word; continue ;;
+          --user) opt=$word; continue ;;
+          --password) opt=$word; continue ;;
+          --token) opt=$word; continue ;;
+          --creds) opt=$word; continue ;;
+          --nkey) opt=$word; continue ;;
+          --tlsca) opt=$word; continue ;;
+          --tlscert) opt=$word; continue ;;
+          --tlskey) opt=$word; continue ;;
+          --timeout) opt=$word; continue ;;
+          --context) opt=$word; continue ;;
+        esac
+        ;;
     esac
     [[ $word == -* ]] || npos=$((npos + 1))
   done
@@ -385,6 +402,11 @@ _slip() {
       slip_mirror:--tlscert) _slip_paths "$cur" -f ;;
       slip_mirror:--tlskey) _slip_paths "$cur" -f ;;
       slip_snapshot_compact:-o | slip_snapshot_compact:--output) _slip_paths "$cur" -f ;;
+      slip_diff:--creds) _slip_paths "$cur" -f ;;
+      slip_diff:--nkey) _slip_paths "$cur" -f ;;
+      slip_diff:--tlsca) _slip_paths "$cur" -f ;;
+      slip_diff:--tlscert) _slip_paths "$cur" -f ;;
+      slip_diff:--tlskey) _slip_paths "$cur" -f ;;
     esac
     return 0
   fi
@@ -411,11 +433,12 @@ _slip() {
       slip_snapshot_verify) _slip_words "$cur" '-h --help --json --repair --no-backup' ;;
       slip_snapshot_compact) _slip_words "$cur" '-h --help -o --output --check' ;;
       slip_snapshot_dump) _slip_words "$cur" '-h --help' ;;
+      slip_diff) _slip_words "$cur" '-h --help --prefix --ignore-revisions --values --json --stat -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
     esac
     return 0
   fi
   case $cmd in
-    slip) _slip_words "$cur" 'kv watch mirror snapshot' ;;
+    slip) _slip_words "$cur" 'kv watch mirror snapshot diff' ;;
     slip_kv) _slip_words "$cur" 'get put create update del purge keys history status ls add rm' ;;
     slip_snapshot) _slip_words "$cur" 'inspect verify compact dump' ;;
     slip_snapshot_inspect)

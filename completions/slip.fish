@@ -34,6 +34,10 @@ function __slip_state
                         set cmd slip_snapshot
                         set npos 0
                         continue
+                    case diff
+                        set cmd slip_diff
+                        set npos 0
+                        continue
                 end
             case slip_kv
                 switch $word
@@ -687,6 +691,45 @@ function __slip_state
                         set skip 1
                         continue
                 end
+            case slip_diff
+                switch $word
+                    case --prefix
+                        set skip 1
+                        continue
+                    case -s --server
+                        set skip 1
+                        continue
+                    case --user
+                        set skip 1
+                        continue
+                    case --password
+                        set skip 1
+                        continue
+                    case --token
+                        set skip 1
+                        continue
+                    case --creds
+                        set skip 1
+                        continue
+                    case --nkey
+                        set skip 1
+                        continue
+                    case --tlsca
+                        set skip 1
+                        continue
+                    case --tlscert
+                        set skip 1
+                        continue
+                    case --tlskey
+                        set skip 1
+                        continue
+                    case --timeout
+                        set skip 1
+                        continue
+                    case --context
+                        set skip 1
+                        continue
+                end
         end
         string match -q -- '-*' $word; or set npos (math $npos + 1)
     end
@@ -718,6 +761,7 @@ complete -c slip -n '__slip_in slip' -a 'kv' -d 'Read and write keys, and manage
 complete -c slip -n '__slip_in slip' -a 'watch' -d 'Stream a bucket\'s changes, resumable from a cursor'
 complete -c slip -n '__slip_in slip' -a 'mirror' -d 'Keep a local fold of a bucket in sync, crash-safe'
 complete -c slip -n '__slip_in slip' -a 'snapshot' -d 'Inspect, verify, compact and dump snapshot files'
+complete -c slip -n '__slip_in slip' -a 'diff' -d 'Compare two folds, snapshot files or live buckets key by key'
 complete -c slip -n '__slip_in slip' -s h -l help -d 'Print this help message and exit'
 complete -c slip -n '__slip_in slip' -l version -d 'Display program version information and exit'
 
@@ -987,3 +1031,22 @@ complete -c slip -n '__slip_arg slip_snapshot_compact 0' -F
 
 complete -c slip -n '__slip_in slip_snapshot_dump' -s h -l help -d 'Print this help message and exit'
 complete -c slip -n '__slip_arg slip_snapshot_dump 0' -F
+
+complete -c slip -n '__slip_in slip_diff' -s h -l help -d 'Print this help message and exit'
+complete -c slip -n '__slip_in slip_diff' -l prefix -x -d 'Only keys starting with P, on both sides (repeatable)'
+complete -c slip -n '__slip_in slip_diff' -l ignore-revisions -d 'Compare values only (a restored bucket has new revisions)'
+complete -c slip -n '__slip_in slip_diff' -l values -d 'Print the values of each difference'
+complete -c slip -n '__slip_in slip_diff' -l json -d 'One JSON object per difference (see below)'
+complete -c slip -n '__slip_in slip_diff' -l stat -d 'Print only the counts and both sides\' cursors'
+complete -c slip -n '__slip_in slip_diff' -s s -l server -x -d 'NATS server URLs, comma separated'
+complete -c slip -n '__slip_in slip_diff' -l user -x -d 'User name'
+complete -c slip -n '__slip_in slip_diff' -l password -x -d 'Password'
+complete -c slip -n '__slip_in slip_diff' -l token -x -d 'Authentication token'
+complete -c slip -n '__slip_in slip_diff' -l creds -r -F -d 'User credentials file (JWT and seed)'
+complete -c slip -n '__slip_in slip_diff' -l nkey -r -F -d 'User NKey seed file'
+complete -c slip -n '__slip_in slip_diff' -l tlsca -r -F -d 'CA certificate file to verify the server with'
+complete -c slip -n '__slip_in slip_diff' -l tlscert -r -F -d 'Client certificate file'
+complete -c slip -n '__slip_in slip_diff' -l tlskey -r -F -d 'Client private key file'
+complete -c slip -n '__slip_in slip_diff' -l tlsfirst -d 'Start TLS before the server\'s INFO (needs cnats 3.7+)'
+complete -c slip -n '__slip_in slip_diff' -l timeout -x -d 'Time to wait for the server and for responses (default 5s)'
+complete -c slip -n '__slip_in slip_diff' -l context -x -d 'natscli context to take connection settings from'

@@ -47,6 +47,23 @@ struct Origin {
 // "bucket B, prefixes a., b." for messages.
 std::string describe(const Origin& origin);
 
+// A pull-style scan over live keys in ascending byte order, for walking a
+// store in step with another sequence (slip diff merges two of them).
+// The views stay valid until the next call to next(). The store must
+// outlive the iterator and must not be committed to while it is in use.
+class Iterator {
+ public:
+  virtual ~Iterator() = default;
+  // Moves to the next live key (the first one on the first call). Returns
+  // false at the end and at an error; status() tells them apart.
+  virtual bool next() = 0;
+  virtual std::string_view key() const = 0;
+  virtual std::string_view value() const = 0;
+  virtual const VersionToken& version() const = 0;
+  // kCorruption for a damaged record, kIOError for a read error.
+  virtual Status status() const = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -71,6 +88,8 @@ class Store {
   // origins were recorded).
   virtual Result<std::optional<Origin>> origin() = 0;
   virtual Status set_origin(const Origin& origin) = 0;
+  // The same walk as scan(), pulled one key at a time.
+  virtual std::unique_ptr<Iterator> iterate(std::string_view prefix) = 0;
 
   virtual std::uint64_t size() const = 0;   // live keys
   virtual const char* backend() const = 0;  // "log" or "leveldb"
@@ -81,6 +100,13 @@ struct Options {
   // log backend: rewrite the file in canonical form once it is larger than
   // this and more than half of it is dead records. 0: never.
   std::uint64_t compact_threshold = 64ull << 20;
+  // LevelDB only: open an existing fold to read it. Nothing is created or
+  // initialised (a missing fold or a LevelDB database without slip's format
+  // marker is kInvalidArgument), commit() is refused, and the keys are
+  // counted on the first call to size() instead of at open. The writer's
+  // lock is still taken: LevelDB admits one process at a time, so a fold in
+  // use by a running mirror is kIOError. open_log refuses this option.
+  bool read_only = false;
 };
 
 // Opens (creating if absent) an append-log fold at PATH: a PGSS v2 file.

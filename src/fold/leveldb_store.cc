@@ -39,14 +39,27 @@ std::string encode_value(const std::string& value, const VersionToken& version) 
   return out;
 }
 
+Status damaged_record(std::string_view key) {
+  return Status::corruption("LevelDB fold: damaged value record for key '" + std::string(key) +
+                            "'");
+}
+
+// Splits a stored value into its version and value bytes, without copying.
+bool split_value(std::string_view raw, VersionToken* version, std::string_view* value) {
+  if (raw.empty()) return false;
+  const std::size_t n = static_cast<std::uint8_t>(raw[0]);
+  if (n > VersionToken::kMaxSize || raw.size() < 1 + n) return false;
+  *version = *VersionToken::from_bytes(raw.substr(1, n));
+  *value = raw.substr(1 + n);
+  return true;
+}
+
 Result<Value> decode_value(std::string_view raw, std::string_view key) {
-  if (raw.empty() || static_cast<std::uint8_t>(raw[0]) > VersionToken::kMaxSize ||
-      raw.size() < 1u + static_cast<std::uint8_t>(raw[0])) {
-    return Status::corruption("LevelDB fold: damaged value record for key '" + std::string(key) +
-                              "'");
-  }
-  std::size_t n = static_cast<std::uint8_t>(raw[0]);
-  return Value{std::string(raw.substr(1 + n)), *VersionToken::from_bytes(raw.substr(1, n))};
+  Value v;
+  std::string_view value;
+  if (!split_value(raw, &v.version, &value)) return damaged_record(key);
+  v.value.assign(value);
+  return v;
 }
 
 Status from_leveldb(const leveldb::Status& s, const std::string& what) {
@@ -56,6 +69,59 @@ Status from_leveldb(const leveldb::Status& s, const std::string& what) {
   return Status::io_error(what + ": " + s.ToString());
 }
 
+std::string_view view(const leveldb::Slice& s) { return {s.data(), s.size()}; }
+
+class LevelDbIterator final : public Iterator {
+ public:
+  LevelDbIterator(leveldb::DB& db, std::string_view prefix, const std::string& path)
+      : start_(data_key(prefix)), path_(path) {
+    leveldb::ReadOptions ro;
+    ro.fill_cache = false;  // a full walk would only evict what point reads cached
+    it_.reset(db.NewIterator(ro));
+  }
+
+  bool next() override {
+    if (done_) return false;
+    if (started_) {
+      it_->Next();
+    } else {
+      it_->Seek(start_);
+      started_ = true;
+    }
+    if (!it_->Valid()) {
+      status_ = from_leveldb(it_->status(), "scan " + path_);
+      done_ = true;
+      return false;
+    }
+    const std::string_view k = view(it_->key());
+    if (k.substr(0, start_.size()) != start_) {
+      done_ = true;
+      return false;
+    }
+    if (!split_value(view(it_->value()), &version_, &value_)) {
+      status_ = damaged_record(k.substr(1));
+      done_ = true;
+      return false;
+    }
+    return true;
+  }
+
+  std::string_view key() const override { return view(it_->key()).substr(1); }
+  std::string_view value() const override { return value_; }
+  const VersionToken& version() const override { return version_; }
+  Status status() const override { return status_; }
+
+ private:
+  std::unique_ptr<leveldb::Iterator> it_;
+  std::string start_;
+  std::string path_;
+  bool started_ = false;
+  bool done_ = false;
+  VersionToken version_;
+  std::string_view value_;
+  Status status_;
+};
+
 class LevelDbStore final : public Store {
  public:
   LevelDbStore(std::string path, Options options, std::unique_ptr<FileLock> lock)
@@ -63,14 +129,16 @@ class LevelDbStore final : public Store {
 
   Status open() {
     leveldb::Options o;
-    o.create_if_missing = true;
+    o.create_if_missing = !options_.read_only;
     leveldb::DB* db = nullptr;
     SLIP_RETURN_IF_ERROR(
         from_leveldb(leveldb::DB::Open(o, path_, &db), "open LevelDB fold " + path_));
     db_.reset(db);
     std::string format;
     leveldb::Status s = db_->Get({}, kFormatKey, &format);
-    if (s.IsNotFound()) {
+    if (s.IsNotFound() && options_.read_only) {
+      return Status::invalid_argument(path_ + " is a LevelDB database but not a slip fold");
+    } else if (s.IsNotFound()) {
       SLIP_RETURN_IF_ERROR(
           from_leveldb(db_->Put(sync_options(), kFormatKey, kFormat), "initialise " + path_));
     } else if (!s.ok()) {
@@ -90,12 +158,14 @@ class LevelDbStore final : public Store {
     } else if (!s.IsNotFound()) {
       return from_leveldb(s, "read cursor of " + path_);
     }
-    return count_keys();
+    return options_.read_only ? Status::ok() : count_keys();
   }
 
   std::optional<VersionToken> cursor() const override { return cursor_; }
 
   Status commit(const std::vector<Mutation>& mutations, const VersionToken& cursor) override {
+    if (options_.read_only)
+      return Status::invalid_argument(path_ + " was opened read-only; it cannot be committed to");
     leveldb::WriteBatch batch;
     // Whether each touched key is live after the batch so far, to keep the
     // key count exact when a batch touches a key twice.
@@ -122,7 +192,7 @@ class LevelDbStore final : public Store {
     batch.Put(kCursorKey, leveldb::Slice(cursor.bytes().data(), cursor.size()));
     SLIP_RETURN_IF_ERROR(from_leveldb(db_->Write(sync_options(), &batch), "commit to " + path_));
     cursor_ = cursor;
-    size_ = static_cast<std::uint64_t>(static_cast<std::int64_t>(size_) + delta);
+    size_ = static_cast<std::uint64_t>(static_cast<std::int64_t>(*size_) + delta);
     return Status::ok();
   }
 
@@ -166,7 +236,20 @@ class LevelDbStore final : public Store {
     return from_leveldb(it->status(), "scan " + path_);
   }
 
-  std::uint64_t size() const override { return size_; }
+  std::unique_ptr<Iterator> iterate(std::string_view prefix) override {
+    return std::make_unique<LevelDbIterator>(*db_, prefix, path_);
+  }
+
+  std::uint64_t size() const override {
+    if (!size_) {
+      // Read-only: counted on first use (a damaged record is not counted).
+      LevelDbIterator it(*db_, "", path_);
+      std::uint64_t n = 0;
+      while (it.next()) ++n;
+      size_ = n;
+    }
+    return *size_;
+  }
   const char* backend() const override { return "leveldb"; }
 
  private:
@@ -178,11 +261,13 @@ class LevelDbStore final : public Store {
 
   // Keys are counted once at open; commits adjust the count.
   Status count_keys() {
-    size_ = 0;
-    return scan("", [&](std::string_view, const Value&) {
-      ++size_;
+    std::uint64_t n = 0;
+    SLIP_RETURN_IF_ERROR(scan("", [&](std::string_view, const Value&) {
+      ++n;
       return true;
-    });
+    }));
+    size_ = n;
+    return Status::ok();
   }
 
   std::string path_;
@@ -190,7 +275,7 @@ class LevelDbStore final : public Store {
   std::unique_ptr<FileLock> lock_;
   std::unique_ptr<leveldb::DB> db_;
   std::optional<VersionToken> cursor_;
-  std::uint64_t size_ = 0;
+  mutable std::optional<std::uint64_t> size_;  // empty until counted (read-only)
 };
 
 }  // namespace
@@ -200,7 +285,15 @@ Result<std::unique_ptr<Store>> open_leveldb(const std::string& path, const Optio
   if (::stat(path.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
     return Status::invalid_argument(path + " is a file; a LevelDB fold is a directory");
   }
-  ::mkdir(path.c_str(), 0755);
+  if (options.read_only) {
+    auto backend = detect_backend(path);
+    if (!backend) return backend.status();
+    if (!*backend) return Status::invalid_argument(path + ": no such fold");
+    if (**backend != "leveldb")
+      return Status::invalid_argument(path + " is not a LevelDB fold directory");
+  } else {
+    ::mkdir(path.c_str(), 0755);
+  }
   auto lock = FileLock::acquire(path + "/slip.lock");
   if (!lock) return lock.status();
   auto store = std::make_unique<LevelDbStore>(path, options, std::move(*lock));

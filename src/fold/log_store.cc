@@ -21,6 +21,32 @@ namespace slip::fold {
 
 namespace {
 
+class MapIterator final : public Iterator {
+ public:
+  MapIterator(const std::map<std::string, Value>& entries, std::string_view prefix)
+      : entries_(entries), prefix_(prefix) {}
+
+  bool next() override {
+    if (!started_) {
+      it_ = entries_.lower_bound(prefix_);
+      started_ = true;
+    } else if (it_ != entries_.end()) {
+      ++it_;
+    }
+    return it_ != entries_.end() && it_->first.compare(0, prefix_.size(), prefix_) == 0;
+  }
+  std::string_view key() const override { return it_->first; }
+  std::string_view value() const override { return it_->second.value; }
+  const VersionToken& version() const override { return it_->second.version; }
+  Status status() const override { return Status::ok(); }
+
+ private:
+  const std::map<std::string, Value>& entries_;
+  std::string prefix_;
+  std::map<std::string, Value>::const_iterator it_;
+  bool started_ = false;
+};
+
 class LogStore final : public Store {
  public:
   LogStore(std::string path, Options options, std::unique_ptr<FileLock> lock)
@@ -127,6 +153,10 @@ class LogStore final : public Store {
     return Status::ok();
   }
 
+  std::unique_ptr<Iterator> iterate(std::string_view prefix) override {
+    return std::make_unique<MapIterator>(entries_, prefix);
+  }
+
   std::uint64_t size() const override { return entries_.size(); }
   const char* backend() const override { return "log"; }
 
@@ -178,6 +208,10 @@ class LogStore final : public Store {
 }  // namespace
 
 Result<std::unique_ptr<Store>> open_log(const std::string& path, const Options& options) {
+  if (options.read_only) {
+    return Status::invalid_argument("a log fold is not opened read-only: read " + path +
+                                    " with the snapshot library (slip::snapshot) instead");
+  }
   auto lock = FileLock::acquire(path + ".lock");
   if (!lock) return lock.status();
   auto store = std::make_unique<LogStore>(path, options, std::move(*lock));
