@@ -1,6 +1,7 @@
 // The ordered command table: the order here is the order of --help, the
 // man pages and the completions.
 #include "command.h"
+#include "export.h"
 #include "generate.h"
 #include "kv.h"
 #include "mirror.h"
@@ -14,6 +15,8 @@ const std::vector<CommandDef>& command_table() {
       {"kv", register_kv},
       {"watch", register_watch},
       {"mirror", register_mirror},
+      {"export", register_export},
+      {"import", register_import},
       {"snapshot", register_snapshot},
       {"generate", register_generate},
   };
