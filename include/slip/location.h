@@ -23,9 +23,9 @@
 namespace slip::location {
 
 struct ObjectInfo {
-  std::string key;       // relative to the location's prefix
+  std::string key;  // relative to the location's prefix
   uint64_t size = 0;
-  std::string etag;      // opaque; what IfMatch compares against
+  std::string etag;  // opaque; what IfMatch compares against
   int64_t modified_ns = 0;
 };
 
@@ -81,17 +81,39 @@ class Location {
   virtual Result<std::string> get_small(const std::string& key, std::string* etag) = 0;
 
   // Objects whose key starts with `prefix`, in key order.
+  // On file:// the etag of an object larger than 1 MiB is left empty (it
+  // would mean reading the whole payload); get_small always fills it.
   virtual Result<std::vector<ObjectInfo>> list(const std::string& prefix) = 0;
+  // Removing an object that does not exist is not an error (S3 cannot tell).
   virtual Status remove(const std::string& key) = 0;
 
   virtual bool supports_conditional_writes() const = 0;
 };
 
 // Settings that come from flags rather than the URL.
+//
+// s3 addressing: path-style (https://endpoint/bucket/key) is used when
+// path_style is set, when a custom endpoint is given (Options::endpoint or
+// AWS_ENDPOINT_URL: most S3-compatible servers want it) unless
+// virtual_hosted is set, and for bucket names with a '.' (TLS wildcard
+// certificates do not cover them). Otherwise virtual-hosted
+// (https://bucket.s3.REGION.amazonaws.com/key).
+//
+// s3 conditional writes: If-None-Match / If-Match are always sent on
+// put_small, and the precondition is also checked with a HEAD just before
+// the PUT. Many S3-compatible servers (s3rver, older MinIO, ...) ignore the
+// headers, so only that racy check would hold there; hence
+// supports_conditional_writes() is true only when the user states that the
+// server enforces them: conditional_writes here, or the environment variable
+// SLIP_S3_CONDITIONAL_WRITES=1 (AWS S3 enforces both headers since 2024).
 struct Options {
-  std::string endpoint;        // S3-compatible endpoint (else AWS_ENDPOINT_URL, else AWS)
-  bool path_style = false;     // s3: https://endpoint/bucket/key instead of bucket.endpoint
-  uint64_t part_size = 0;      // s3 multipart part size; 0 = the scheme's default
+  std::string endpoint;             // S3-compatible endpoint (else AWS_ENDPOINT_URL, else AWS)
+  bool path_style = false;          // s3: https://endpoint/bucket/key instead of bucket.endpoint
+  uint64_t part_size = 0;           // s3 multipart part size; 0 = the scheme's default (8 MiB).
+                                    // AWS refuses parts under 5 MiB (but the last).
+  bool virtual_hosted = false;      // s3: bucket.endpoint even with a custom endpoint
+  bool conditional_writes = false;  // s3: the server enforces If-Match / If-None-Match
+  uint32_t list_page_size = 0;      // s3: max-keys per ListObjectsV2 page; 0 = server's (1000)
 };
 
 // Parses `url` (file:///dir/prefix, a bare path, s3://bucket/prefix) and
