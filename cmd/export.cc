@@ -162,8 +162,15 @@ Status run_export(const ExportOptions& o, Context& ctx) {
   if (o.keep > 0) eo.keep = static_cast<std::size_t>(o.keep);
   eo.grace = std::chrono::duration_cast<std::chrono::seconds>(*grace);
   eo.log = note;
+  ProgressBar compress_bar("compress", ProgressBar::Unit::kItems, ProgressBar::wanted());
   ProgressBar bar("upload", ProgressBar::Unit::kBytes, ProgressBar::wanted());
-  eo.progress = [&](std::uint64_t done, std::uint64_t total) { bar.update(done, total); };
+  eo.compress_progress = [&](std::uint64_t done, std::uint64_t total) {
+    compress_bar.update(done, total);
+  };
+  eo.progress = [&](std::uint64_t done, std::uint64_t total) {
+    compress_bar.finish();
+    bar.update(done, total);
+  };
   if (held) eo.before_publish = [&]() { return held->check(); };
 
   artifact::ExportReport report;
@@ -194,6 +201,7 @@ Status run_export(const ExportOptions& o, Context& ctx) {
     return artifact::export_fold(**store, **loc, eo, &report);
   };
   Status s = run();
+  compress_bar.finish();
   bar.finish();
   if (held) {
     if (s) {

@@ -89,7 +89,9 @@ struct ExportOptions {
   // Called after the payload and manifest are stored and before the pointer
   // is written; a non-OK Status stops the export there (e.g. a lost lease).
   std::function<Status()> before_publish;
-  Progress progress;                            // upload: compressed bytes of uncompressed total
+  Progress compress_progress;  // staging: keys written of the store's live keys (0: unknown)
+  Progress progress;           // upload: compressed bytes of the total
+  std::string scratch_dir;     // where the staged payload goes; empty: $TMPDIR or /tmp
   std::function<void(const std::string&)> log;  // one line per notable event
 };
 
@@ -100,11 +102,39 @@ struct ExportReport {
   std::vector<std::string> pruned;              // ids deleted by --keep
 };
 
-// Exports the fold's live keys (under the prefixes) and cursor. The store
+// The payload compressed into a scratch file, with its manifest complete
+// (id, sizes, both hashes). Staging is the only step that reads the store:
+// one ordered scan, hashed and compressed as it streams. The scratch file
+// is removed with the object.
+class StagedArtifact {
+ public:
+  StagedArtifact(Manifest manifest, std::string path)
+      : manifest_(std::move(manifest)), path_(std::move(path)) {}
+  ~StagedArtifact();
+  StagedArtifact(const StagedArtifact&) = delete;
+  StagedArtifact& operator=(const StagedArtifact&) = delete;
+  const Manifest& manifest() const { return manifest_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  Manifest manifest_;
+  std::string path_;
+};
+
+// Stages the fold's live keys (under the prefixes) and cursor. The store
 // must not change during the call (an idle fold, or a mirror between
-// commits); a change is detected and reported as kConflict. A pointer at a
-// higher cursor is kConflict with "superseded" in the message, before or
-// after the upload.
+// commits). Needs scratch space for the compressed payload.
+Result<std::unique_ptr<StagedArtifact>> stage(fold::Store& store, const ExportOptions& options);
+
+// Uploads a staged artifact (unless an identical one is stored), writes
+// its manifest, then moves the pointer and prunes. Does not need the
+// store: a mirror stages between commits and publishes while it goes on.
+// A pointer at a higher cursor is kConflict with "superseded" in the
+// message, before or after the upload.
+Status publish(StagedArtifact& staged, location::Location& location, const ExportOptions& options,
+               ExportReport* report);
+
+// Checks the pointer (refusing early when superseded), stage(), publish().
 Status export_fold(fold::Store& store, location::Location& location, const ExportOptions& options,
                    ExportReport* report);
 

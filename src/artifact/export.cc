@@ -1,7 +1,12 @@
 // export_fold: the canonical payload, streamed twice (hash, then compress
 // and upload), the manifest, the pointer, and pruning. The protocol is in
 // docs/export-artifact.md.
+#include <fcntl.h>
+#include <unistd.h>
 #include <zstd.h>
+
+#include <cerrno>
+#include <cstdlib>
 
 #include <algorithm>
 #include <chrono>
@@ -11,7 +16,7 @@
 
 #include "artifact/codec.h"
 #include "artifact/common.h"
-#include "core/crc32.h"
+#include "fs/io.h"
 #include "slip/artifact.h"
 #include "slip/kv.h"
 #include "slip/snapshot_writer.h"
@@ -43,7 +48,8 @@ std::vector<std::string> disjoint_prefixes(std::vector<std::string> prefixes) {
 // Writes the canonical PGSS v2 form of the store's keys under PREFIXES plus
 // CURSOR to SINK in chunks of about kChunk bytes. Returns the entry count.
 Result<std::uint64_t> emit_canonical(fold::Store& store, const std::vector<std::string>& prefixes,
-                                     const VersionToken& cursor, const Sink& sink) {
+                                     const VersionToken& cursor, const Sink& sink,
+                                     const std::function<void(std::uint64_t)>& entries_done) {
   std::string buf;
   buf.reserve(kChunk + 4096);
   snapshot::encode_header(&buf);
@@ -54,6 +60,7 @@ Result<std::uint64_t> emit_canonical(fold::Store& store, const std::vector<std::
       snapshot::encode_put(&buf, key, v.value, v.version);
       ++entries;
       if (buf.size() >= kChunk) {
+        if (entries_done) entries_done(entries);
         failed = sink(buf.data(), buf.size());
         buf.clear();
         if (!failed) return false;
@@ -84,47 +91,43 @@ Status superseded(const Manifest& current, const VersionToken& ours) {
                           current.id + "), newer than this export's cursor " + ours.display());
 }
 
-// Compresses and uploads the payload; checks that the stream is the one
-// pass 1 hashed.
-Status upload_payload(fold::Store& store, location::Location& loc, const ExportOptions& o,
-                      std::uint32_t pass1_crc, Manifest* m) {
-  auto upload = loc.upload(m->payload);
-  if (!upload) return upload.status();
+// Uploads the staged file, checking on the way that it still has the
+// staged SHA-256 (a damaged scratch disk is not published).
+Status upload_staged(const StagedArtifact& staged, location::Location& loc,
+                     const ExportOptions& o) {
+  const Manifest& m = staged.manifest();
+  int fd = ::open(staged.path().c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::from_errno(errno, "open " + staged.path());
+  struct Fd {
+    int fd;
+    ~Fd() { ::close(fd); }
+  } guard{fd};
+  auto upload = loc.upload(m.payload);
+  if (!upload) return upload.status().with_context("upload " + m.payload);
   location::Upload& up = **upload;
-  Sha256 compressed_hash;
-  std::uint64_t compressed = 0;
-  auto compressor = ZstdCompressor::create(
-      o.level, o.workers > 0 ? o.workers : static_cast<int>(std::thread::hardware_concurrency()),
-      [&](const char* data, std::size_t size) {
-        compressed_hash.update(data, size);
-        compressed += size;
-        return up.write(data, size);
-      });
-  if (!compressor) return compressor.status();
-  // The same bytes as pass 1, checked with a CRC-32 (ISA-L, many times
-  // faster than a second SHA-256), the size and the entry count.
-  std::uint32_t crc = 0;
-  std::uint64_t plain = 0;
-  auto entries = emit_canonical(store, m->scope, m->cursor, [&](const char* data, std::size_t n) {
-    crc = crc32_ieee(crc, data, n);
-    plain += n;
-    if (o.progress) o.progress(plain, m->uncompressed_size);
-    return (*compressor)->write(data, n);
-  });
-  Status s = entries.status();
-  if (s) s = (*compressor)->finish();
-  if (s && (*entries != m->entries || plain != m->uncompressed_size || crc != pass1_crc)) {
-    s = Status::conflict(
-        "the fold changed during the export (it must be idle, or read between "
-        "commits)");
+  Sha256 hash;
+  std::string buf(kChunk, '\0');
+  Status s;
+  for (;;) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      s = Status::from_errno(errno, "read " + staged.path());
+      break;
+    }
+    if (n == 0) break;
+    hash.update(buf.data(), static_cast<std::size_t>(n));
+    s = up.write(buf.data(), static_cast<std::size_t>(n));
+    if (!s) break;
+    if (o.progress) o.progress(hash.bytes(), m.compressed_size);
   }
+  if (s && (hash.bytes() != m.compressed_size || hash.hex_digest() != m.compressed_sha256))
+    s = Status::io_error("the staged payload " + staged.path() + " changed on disk");
   if (s) s = up.finish();
   if (!s) {
     up.abort();
-    return s.with_context("upload " + m->payload);
+    return s.with_context("upload " + m.payload);
   }
-  m->compressed_size = compressed;
-  m->compressed_sha256 = compressed_hash.hex_digest();
   return Status::ok();
 }
 
@@ -143,8 +146,8 @@ Result<std::optional<Manifest>> read_pointer(location::Location& loc, const std:
   return std::optional<Manifest>(std::move(*m));
 }
 
-Status publish(location::Location& loc, const Manifest& m, const std::string& json,
-               ExportReport* report) {
+Status move_pointer(location::Location& loc, const Manifest& m, const std::string& json,
+                    ExportReport* report) {
   const bool conditional = loc.supports_conditional_writes();
   for (int attempt = 0; attempt < kPublishAttempts; ++attempt) {
     std::string etag;
@@ -229,16 +232,16 @@ Status prune(location::Location& loc, const std::string& bucket, std::size_t kee
   return Status::ok();
 }
 
-Status export_fold(fold::Store& store, location::Location& loc, const ExportOptions& o,
-                   ExportReport* report) {
-  ExportReport local;
-  ExportReport& r = report ? *report : local;
+StagedArtifact::~StagedArtifact() {
+  if (!path_.empty()) ::unlink(path_.c_str());
+}
+
+Result<std::unique_ptr<StagedArtifact>> stage(fold::Store& store, const ExportOptions& o) {
   SLIP_RETURN_IF_ERROR(kv::validate_bucket_name(o.bucket));
   auto cursor = store.cursor();
   if (!cursor) {
     return Status::invalid_argument(
-        "the fold has no cursor yet: nothing to export (let "
-        "'slip mirror' catch up first)");
+        "the fold has no cursor yet: nothing to export (let 'slip mirror' catch up first)");
   }
   Manifest m;
   m.slip_version = SLIP_VERSION;
@@ -250,32 +253,64 @@ Status export_fold(fold::Store& store, location::Location& loc, const ExportOpti
   m.compression = "zstd";
   m.compression_level = o.level;
   m.zstd_version = ZSTD_versionString();
+  m.created_ns = now_ns();
 
-  // Refuse early rather than after the upload when we are already behind.
-  {
-    std::string etag;
-    auto current = read_pointer(loc, o.bucket, &etag);
-    if (!current) return current.status();
-    if (*current && compare_cursors((**current).cursor, m.cursor) > 0)
-      return superseded(**current, m.cursor);
+  // The id names the payload's hash, known only at the end of the stream,
+  // and object stores cannot rename: so the compressed stream goes to a
+  // scratch file first and is uploaded under its id afterwards.
+  std::string dir = o.scratch_dir;
+  if (dir.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    dir = tmp && *tmp ? tmp : "/tmp";
   }
+  std::string path = dir + "/slip-export.XXXXXX";
+  int fd = ::mkstemp(path.data());
+  if (fd < 0) return Status::from_errno(errno, "create a scratch file in " + dir);
+  struct Scratch {
+    int fd;
+    std::string path;  // removed unless handed over
+    ~Scratch() {
+      ::close(fd);
+      if (!path.empty()) ::unlink(path.c_str());
+    }
+  } scratch{fd, path};
 
-  // Pass 1: the id needs the payload's hash before the payload is stored
-  // (object stores cannot rename), so hash the canonical stream first.
-  Sha256 plain_hash;
-  std::uint32_t crc = 0;
-  auto entries = emit_canonical(store, m.scope, m.cursor, [&](const char* data, std::size_t n) {
-    plain_hash.update(data, n);
-    crc = crc32_ieee(crc, data, n);
-    return Status::ok();
-  });
-  if (!entries) return entries.status();
+  Sha256 plain_hash, compressed_hash;
+  auto compressor = ZstdCompressor::create(
+      o.level, o.workers > 0 ? o.workers : static_cast<int>(std::thread::hardware_concurrency()),
+      [&](const char* data, std::size_t size) {
+        compressed_hash.update(data, size);
+        return fs::write_all(fd, data, size, path);
+      });
+  if (!compressor) return compressor.status();
+  const std::uint64_t total = o.prefixes.empty() ? store.size() : 0;
+  auto entries = emit_canonical(
+      store, m.scope, m.cursor,
+      [&](const char* data, std::size_t n) {
+        plain_hash.update(data, n);
+        return (*compressor)->write(data, n);
+      },
+      [&](std::uint64_t done) {
+        if (o.compress_progress) o.compress_progress(done, total);
+      });
+  if (!entries) return entries.status().with_context("stage the payload in " + path);
+  SLIP_RETURN_IF_ERROR((*compressor)->finish().with_context("stage the payload in " + path));
   m.entries = *entries;
   m.uncompressed_size = plain_hash.bytes();
   m.uncompressed_sha256 = plain_hash.hex_digest();
+  m.compressed_size = compressed_hash.bytes();
+  m.compressed_sha256 = compressed_hash.hex_digest();
   m.id = artifact_id(m);
   m.payload = payload_key(m.bucket, m.id);
+  scratch.path.clear();
+  return std::make_unique<StagedArtifact>(std::move(m), path);
+}
 
+Status publish(StagedArtifact& staged, location::Location& loc, const ExportOptions& o,
+               ExportReport* report) {
+  ExportReport local;
+  ExportReport& r = report ? *report : local;
+  Manifest m = staged.manifest();
   // An identical artifact already stored (a re-run): publish it as it is.
   auto existing = loc.get_small(manifest_key(m.bucket, m.id), nullptr);
   if (existing) {
@@ -289,13 +324,18 @@ Status export_fold(fold::Store& store, location::Location& loc, const ExportOpti
     return existing.status();
   }
   if (!r.reused) {
-    m.created_ns = now_ns();
-    SLIP_RETURN_IF_ERROR(upload_payload(store, loc, o, crc, &m));
-    const std::string json = m.to_json();
+    {
+      std::string etag;
+      auto current = read_pointer(loc, m.bucket, &etag);
+      if (!current) return current.status();
+      if (*current && compare_cursors((**current).cursor, m.cursor) > 0)
+        return superseded(**current, m.cursor);
+    }
+    SLIP_RETURN_IF_ERROR(upload_staged(staged, loc, o));
     location::Precondition pre = loc.supports_conditional_writes()
                                      ? location::Precondition::create_only()
                                      : location::Precondition::none();
-    Status s = loc.put_small(manifest_key(m.bucket, m.id), json, pre);
+    Status s = loc.put_small(manifest_key(m.bucket, m.id), m.to_json(), pre);
     // kConflict: an exporter of the same state stored it meanwhile; its
     // manifest describes the same payload bytes and stays as it is.
     if (!s && s.kind() != StatusKind::kConflict)
@@ -308,7 +348,7 @@ Status export_fold(fold::Store& store, location::Location& loc, const ExportOpti
   }
 
   if (o.before_publish) SLIP_RETURN_IF_ERROR(o.before_publish());
-  SLIP_RETURN_IF_ERROR(publish(loc, m, m.to_json(), &r));
+  SLIP_RETURN_IF_ERROR(move_pointer(loc, m, m.to_json(), &r));
   r.manifest = m;
   if (o.keep) {
     Status s = prune(loc, m.bucket, *o.keep, o.grace, &r.pruned, o.log);
@@ -316,6 +356,22 @@ Status export_fold(fold::Store& store, location::Location& loc, const ExportOpti
     if (!s) log(o, "prune failed (the next export retries): " + s.message());
   }
   return Status::ok();
+}
+
+Status export_fold(fold::Store& store, location::Location& loc, const ExportOptions& o,
+                   ExportReport* report) {
+  SLIP_RETURN_IF_ERROR(kv::validate_bucket_name(o.bucket));
+  // Refuse early rather than after staging when we are already behind.
+  if (auto cursor = store.cursor()) {
+    std::string etag;
+    auto current = read_pointer(loc, o.bucket, &etag);
+    if (!current) return current.status();
+    if (*current && compare_cursors((**current).cursor, *cursor) > 0)
+      return superseded(**current, *cursor);
+  }
+  auto staged = stage(store, o);
+  if (!staged) return staged.status();
+  return publish(**staged, loc, o, report);
 }
 
 }  // namespace slip::artifact
