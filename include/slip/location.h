@@ -7,7 +7,12 @@
 // One registry of schemes (open_location) parses a URL, redacts it for
 // display and opens it; each scheme lives in its own file under
 // src/location/. Nothing here prints: errors come back as Status with
-// messages that never contain credentials.
+// messages that never contain credentials. docs/locations.md describes the
+// schemes, their environment variables and their guarantees.
+//
+// A Location may be used from several threads at once; each Upload and
+// Download from one thread at a time. Uploads and Downloads share their
+// Location's connection state and may outlive the Location object.
 #pragma once
 
 #include <cstddef>

@@ -112,10 +112,13 @@ TEST_CASE("s3 location: streamed multipart upload and ranged download") {
     auto s = (*up)->write(payload.data() + at, std::min<std::size_t>(100000, payload.size() - at));
     REQUIRE_MESSAGE(s.is_ok(), s.to_string());
   }
-  // Parts are uploaded, the object is not there yet.
+  // Parts are uploaded (s3rver keeps them under ._S3rver_uploads/ID/N), the
+  // object is not there yet.
   CHECK(l->list("payloads/")->empty());
+  CHECK(stored_files_with(s3, "_S3rver_uploads") >= 12);
   auto done = (*up)->finish();
   REQUIRE_MESSAGE(done.is_ok(), done.to_string());
+  CHECK(stored_files_with(s3, "_S3rver_uploads") == 0);  // completed: parts assembled
 
   auto listed = l->list("payloads/");
   REQUIRE(listed->size() == 1);
