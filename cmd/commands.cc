@@ -2,6 +2,7 @@
 // man pages and the completions.
 #include "command.h"
 #include "diff.h"
+#include "export.h"
 #include "generate.h"
 #include "kv.h"
 #include "mirror.h"
@@ -17,6 +18,8 @@ const std::vector<CommandDef>& command_table() {
       {"kv", register_kv},
       {"watch", register_watch},
       {"mirror", register_mirror},
+      {"export", register_export},
+      {"import", register_import},
       {"snapshot", register_snapshot},
       {"diff", register_diff},
       {"generate", register_generate},

@@ -7,7 +7,7 @@
 
 #include "core/text.h"
 #include "core/time_format.h"
-#include "progress_bar.h"
+#include "progress.h"
 #include "signals.h"
 #include "slip/fold.h"
 #include "slip/http_endpoint.h"
@@ -189,7 +189,8 @@ Status run_mirror(const MirrorOptions& o, Context& ctx) {
   }
 
   const bool json = o.log_format == "json";
-  ProgressBar bar("slip: mirror: catching up:", "updates", !o.no_progress && !json);
+  ProgressBar bar("slip: mirror: catching up", ProgressBar::Unit::kItems,
+                  !o.no_progress && !json && ProgressBar::wanted());
   EventLog log(json, o.bucket, &bar);
   if (endpoint) {
     log({"info",
@@ -208,14 +209,14 @@ Status run_mirror(const MirrorOptions& o, Context& ctx) {
     log(e);
     // Show the catch-up from its start, not only from the first commit.
     if (std::string_view(e.name) == "start" && !stats.caught_up && stats.pending > 0)
-      bar.update(stats.applied, stats.pending.load());
+      bar.update(stats.applied, stats.applied + stats.pending);
   };
   mo.stats = &stats;
   mo.on_commit = [&] {
     if (stats.caught_up) {
       bar.finish();
     } else {
-      bar.update(stats.applied, stats.pending.load());
+      bar.update(stats.applied, stats.applied + stats.pending);
     }
   };
   mirror::Report report;

@@ -33,6 +33,8 @@ _slip() {
           kv) cmd=slip_kv npos=0; continue ;;
           watch) cmd=slip_watch npos=0; continue ;;
           mirror) cmd=slip_mirror npos=0; continue ;;
+          export) cmd=slip_export npos=0; continue ;;
+          import) cmd=slip_import npos=0; continue ;;
           snapshot) cmd=slip_snapshot npos=0; continue ;;
           diff) cmd=slip_diff npos=0; continue ;;
         esac
@@ -285,6 +287,59 @@ _slip() {
           --context) opt=$word; continue ;;
         esac
         ;;
+      slip_export)
+        case $word in
+          ls) cmd=slip_export_ls npos=0; continue ;;
+          --bucket) opt=$word; continue ;;
+          --from) opt=$word; continue ;;
+          --to) opt=$word; continue ;;
+          --prefix) opt=$word; continue ;;
+          --keep) opt=$word; continue ;;
+          --grace) opt=$word; continue ;;
+          --level) opt=$word; continue ;;
+          --lease) opt=$word; continue ;;
+          --lease-ttl) opt=$word; continue ;;
+          --endpoint) opt=$word; continue ;;
+          -s | --server) opt=$word; continue ;;
+          --user) opt=$word; continue ;;
+          --password) opt=$word; continue ;;
+          --token) opt=$word; continue ;;
+          --creds) opt=$word; continue ;;
+          --nkey) opt=$word; continue ;;
+          --tlsca) opt=$word; continue ;;
+          --tlscert) opt=$word; continue ;;
+          --tlskey) opt=$word; continue ;;
+          --timeout) opt=$word; continue ;;
+          --context) opt=$word; continue ;;
+        esac
+        ;;
+      slip_export_ls)
+        case $word in
+          --bucket) opt=$word; continue ;;
+          --endpoint) opt=$word; continue ;;
+        esac
+        ;;
+      slip_import)
+        case $word in
+          --to) opt=$word; continue ;;
+          --to-bucket) opt=$word; continue ;;
+          --bucket) opt=$word; continue ;;
+          --artifact) opt=$word; continue ;;
+          --backend) opt=$word; continue ;;
+          --endpoint) opt=$word; continue ;;
+          -s | --server) opt=$word; continue ;;
+          --user) opt=$word; continue ;;
+          --password) opt=$word; continue ;;
+          --token) opt=$word; continue ;;
+          --creds) opt=$word; continue ;;
+          --nkey) opt=$word; continue ;;
+          --tlsca) opt=$word; continue ;;
+          --tlscert) opt=$word; continue ;;
+          --tlskey) opt=$word; continue ;;
+          --timeout) opt=$word; continue ;;
+          --context) opt=$word; continue ;;
+        esac
+        ;;
       slip_snapshot)
         case $word in
           inspect) cmd=slip_snapshot_inspect npos=0; continue ;;
@@ -401,6 +456,19 @@ _slip() {
       slip_mirror:--tlsca) _slip_paths "$cur" -f ;;
       slip_mirror:--tlscert) _slip_paths "$cur" -f ;;
       slip_mirror:--tlskey) _slip_paths "$cur" -f ;;
+      slip_export:--from) _slip_paths "$cur" -f ;;
+      slip_export:--creds) _slip_paths "$cur" -f ;;
+      slip_export:--nkey) _slip_paths "$cur" -f ;;
+      slip_export:--tlsca) _slip_paths "$cur" -f ;;
+      slip_export:--tlscert) _slip_paths "$cur" -f ;;
+      slip_export:--tlskey) _slip_paths "$cur" -f ;;
+      slip_import:--to) _slip_paths "$cur" -f ;;
+      slip_import:--backend) _slip_words "$cur" 'log leveldb' ;;
+      slip_import:--creds) _slip_paths "$cur" -f ;;
+      slip_import:--nkey) _slip_paths "$cur" -f ;;
+      slip_import:--tlsca) _slip_paths "$cur" -f ;;
+      slip_import:--tlscert) _slip_paths "$cur" -f ;;
+      slip_import:--tlskey) _slip_paths "$cur" -f ;;
       slip_snapshot_compact:-o | slip_snapshot_compact:--output) _slip_paths "$cur" -f ;;
       slip_diff:--creds) _slip_paths "$cur" -f ;;
       slip_diff:--nkey) _slip_paths "$cur" -f ;;
@@ -428,6 +496,9 @@ _slip() {
       slip_kv_rm) _slip_words "$cur" '-h --help -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
       slip_watch) _slip_words "$cur" '-h --help --format --since --cursor-file --on-expired --exec --batch-max --batch-window --until-caught-up --count --updates-only --ignore-deletes -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
       slip_mirror) _slip_words "$cur" '-h --help --to --backend --prefix --once --sync --compact-threshold --metrics --log-format --no-progress -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
+      slip_export) _slip_words "$cur" '-h --help --bucket --from --to --prefix --keep --grace --level --lease --lease-ttl --json --endpoint --path-style -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
+      slip_export_ls) _slip_words "$cur" '-h --help --bucket --json --endpoint --path-style' ;;
+      slip_import) _slip_words "$cur" '-h --help --to --to-bucket --bucket --artifact --backend --force --create --endpoint --path-style -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
       slip_snapshot) _slip_words "$cur" '-h --help' ;;
       slip_snapshot_inspect) _slip_words "$cur" '-h --help --json --keys --get' ;;
       slip_snapshot_verify) _slip_words "$cur" '-h --help --json --repair --no-backup' ;;
@@ -438,8 +509,9 @@ _slip() {
     return 0
   fi
   case $cmd in
-    slip) _slip_words "$cur" 'kv watch mirror snapshot diff' ;;
+    slip) _slip_words "$cur" 'kv watch mirror export import snapshot diff' ;;
     slip_kv) _slip_words "$cur" 'get put create update del purge keys history status ls add rm' ;;
+    slip_export) _slip_words "$cur" 'ls' ;;
     slip_snapshot) _slip_words "$cur" 'inspect verify compact dump' ;;
     slip_snapshot_inspect)
       case $npos in

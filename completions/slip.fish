@@ -30,6 +30,14 @@ function __slip_state
                         set cmd slip_mirror
                         set npos 0
                         continue
+                    case export
+                        set cmd slip_export
+                        set npos 0
+                        continue
+                    case import
+                        set cmd slip_import
+                        set npos 0
+                        continue
                     case snapshot
                         set cmd slip_snapshot
                         set npos 0
@@ -660,6 +668,139 @@ function __slip_state
                         set skip 1
                         continue
                 end
+            case slip_export
+                switch $word
+                    case ls
+                        set cmd slip_export_ls
+                        set npos 0
+                        continue
+                    case --bucket
+                        set skip 1
+                        continue
+                    case --from
+                        set skip 1
+                        continue
+                    case --to
+                        set skip 1
+                        continue
+                    case --prefix
+                        set skip 1
+                        continue
+                    case --keep
+                        set skip 1
+                        continue
+                    case --grace
+                        set skip 1
+                        continue
+                    case --level
+                        set skip 1
+                        continue
+                    case --lease
+                        set skip 1
+                        continue
+                    case --lease-ttl
+                        set skip 1
+                        continue
+                    case --endpoint
+                        set skip 1
+                        continue
+                    case -s --server
+                        set skip 1
+                        continue
+                    case --user
+                        set skip 1
+                        continue
+                    case --password
+                        set skip 1
+                        continue
+                    case --token
+                        set skip 1
+                        continue
+                    case --creds
+                        set skip 1
+                        continue
+                    case --nkey
+                        set skip 1
+                        continue
+                    case --tlsca
+                        set skip 1
+                        continue
+                    case --tlscert
+                        set skip 1
+                        continue
+                    case --tlskey
+                        set skip 1
+                        continue
+                    case --timeout
+                        set skip 1
+                        continue
+                    case --context
+                        set skip 1
+                        continue
+                end
+            case slip_export_ls
+                switch $word
+                    case --bucket
+                        set skip 1
+                        continue
+                    case --endpoint
+                        set skip 1
+                        continue
+                end
+            case slip_import
+                switch $word
+                    case --to
+                        set skip 1
+                        continue
+                    case --to-bucket
+                        set skip 1
+                        continue
+                    case --bucket
+                        set skip 1
+                        continue
+                    case --artifact
+                        set skip 1
+                        continue
+                    case --backend
+                        set skip 1
+                        continue
+                    case --endpoint
+                        set skip 1
+                        continue
+                    case -s --server
+                        set skip 1
+                        continue
+                    case --user
+                        set skip 1
+                        continue
+                    case --password
+                        set skip 1
+                        continue
+                    case --token
+                        set skip 1
+                        continue
+                    case --creds
+                        set skip 1
+                        continue
+                    case --nkey
+                        set skip 1
+                        continue
+                    case --tlsca
+                        set skip 1
+                        continue
+                    case --tlscert
+                        set skip 1
+                        continue
+                    case --tlskey
+                        set skip 1
+                        continue
+                    case --timeout
+                        set skip 1
+                        continue
+                    case --context
+                        set skip 1
+                        continue
+                end
             case slip_snapshot
                 switch $word
                     case inspect
@@ -760,6 +901,8 @@ complete -c slip -f
 complete -c slip -n '__slip_in slip' -a 'kv' -d 'Read and write keys, and manage buckets, from scripts'
 complete -c slip -n '__slip_in slip' -a 'watch' -d 'Stream a bucket\'s changes, resumable from a cursor'
 complete -c slip -n '__slip_in slip' -a 'mirror' -d 'Keep a local fold of a bucket in sync, crash-safe'
+complete -c slip -n '__slip_in slip' -a 'export' -d 'Publish a fold, or a live bucket, as an artifact in object storage'
+complete -c slip -n '__slip_in slip' -a 'import' -d 'Build a fold, or restore a bucket, from an exported artifact'
 complete -c slip -n '__slip_in slip' -a 'snapshot' -d 'Inspect, verify, compact and dump snapshot files'
 complete -c slip -n '__slip_in slip' -a 'diff' -d 'Compare two folds, snapshot files or live buckets key by key'
 complete -c slip -n '__slip_in slip' -s h -l help -d 'Print this help message and exit'
@@ -1005,6 +1148,62 @@ complete -c slip -n '__slip_in slip_mirror' -l tlskey -r -F -d 'Client private k
 complete -c slip -n '__slip_in slip_mirror' -l tlsfirst -d 'Start TLS before the server\'s INFO (needs cnats 3.7+)'
 complete -c slip -n '__slip_in slip_mirror' -l timeout -x -d 'Time to wait for the server and for responses (default 5s)'
 complete -c slip -n '__slip_in slip_mirror' -l context -x -d 'natscli context to take connection settings from'
+
+complete -c slip -n '__slip_in slip_export' -a 'ls' -d 'List the artifacts under a location'
+complete -c slip -n '__slip_in slip_export' -s h -l help -d 'Print this help message and exit'
+complete -c slip -n '__slip_in slip_export' -l bucket -x -d 'The bucket: read live, or with --from the one the fold mirrors; names the artifacts'
+complete -c slip -n '__slip_in slip_export' -l from -r -F -d 'Export this idle fold (a snapshot file or a LevelDB directory)'
+complete -c slip -n '__slip_in slip_export' -l to -x -d 'Where: file:///dir/prefix, a path, or s3://bucket/prefix'
+complete -c slip -n '__slip_in slip_export' -l prefix -x -d 'Only keys starting with P (repeatable)'
+complete -c slip -n '__slip_in slip_export' -l keep -x -d 'After publishing, delete all but the N newest artifacts of the bucket (never the current one)'
+complete -c slip -n '__slip_in slip_export' -l grace -x -d 'With --keep: delete an artifact only this long after it was superseded (default 1h), so running imports can finish'
+complete -c slip -n '__slip_in slip_export' -l level -x -d 'zstd compression level (default 3)'
+complete -c slip -n '__slip_in slip_export' -l lease -x -d 'Export only while holding a lease in this KV key (fleet at-most-once)'
+complete -c slip -n '__slip_in slip_export' -l lease-ttl -x -d 'How long the lease holds (with --lease)'
+complete -c slip -n '__slip_in slip_export' -l json -d 'Print the result as one JSON object'
+complete -c slip -n '__slip_in slip_export' -l endpoint -x -d 's3: URL of an S3-compatible server (default: $AWS_ENDPOINT_URL, else AWS)'
+complete -c slip -n '__slip_in slip_export' -l path-style -d 's3: address objects as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+complete -c slip -n '__slip_in slip_export' -s s -l server -x -d 'NATS server URLs, comma separated'
+complete -c slip -n '__slip_in slip_export' -l user -x -d 'User name'
+complete -c slip -n '__slip_in slip_export' -l password -x -d 'Password'
+complete -c slip -n '__slip_in slip_export' -l token -x -d 'Authentication token'
+complete -c slip -n '__slip_in slip_export' -l creds -r -F -d 'User credentials file (JWT and seed)'
+complete -c slip -n '__slip_in slip_export' -l nkey -r -F -d 'User NKey seed file'
+complete -c slip -n '__slip_in slip_export' -l tlsca -r -F -d 'CA certificate file to verify the server with'
+complete -c slip -n '__slip_in slip_export' -l tlscert -r -F -d 'Client certificate file'
+complete -c slip -n '__slip_in slip_export' -l tlskey -r -F -d 'Client private key file'
+complete -c slip -n '__slip_in slip_export' -l tlsfirst -d 'Start TLS before the server\'s INFO (needs cnats 3.7+)'
+complete -c slip -n '__slip_in slip_export' -l timeout -x -d 'Time to wait for the server and for responses (default 5s)'
+complete -c slip -n '__slip_in slip_export' -l context -x -d 'natscli context to take connection settings from'
+
+complete -c slip -n '__slip_in slip_export_ls' -s h -l help -d 'Print this help message and exit'
+complete -c slip -n '__slip_in slip_export_ls' -l bucket -x -d 'Only this bucket\'s artifacts'
+complete -c slip -n '__slip_in slip_export_ls' -l json -d 'One JSON object per artifact (JSON Lines)'
+complete -c slip -n '__slip_in slip_export_ls' -l endpoint -x -d 's3: URL of an S3-compatible server (default: $AWS_ENDPOINT_URL, else AWS)'
+complete -c slip -n '__slip_in slip_export_ls' -l path-style -d 's3: address objects as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+
+complete -c slip -n '__slip_in slip_import' -s h -l help -d 'Print this help message and exit'
+complete -c slip -n '__slip_in slip_import' -l to -r -F -d 'Build a fold here (must not exist, unless --force)'
+complete -c slip -n '__slip_in slip_import' -l to-bucket -x -d 'Or put every key into this bucket'
+complete -c slip -n '__slip_in slip_import' -l bucket -x -d 'Whose artifacts to read (default: the only bucket under LOCATION)'
+complete -c slip -n '__slip_in slip_import' -l artifact -x -d 'This artifact instead of the current one'
+complete -c slip -n '__slip_in slip_import' -l backend -x -a 'log leveldb' -d 'With --to: log (default) or leveldb'
+complete -c slip -n '__slip_in slip_import' -l force -d 'With --to: replace an existing fold (not one in use)'
+complete -c slip -n '__slip_in slip_import' -l create -d 'With --to-bucket: create the bucket if it does not exist'
+complete -c slip -n '__slip_in slip_import' -l endpoint -x -d 's3: URL of an S3-compatible server (default: $AWS_ENDPOINT_URL, else AWS)'
+complete -c slip -n '__slip_in slip_import' -l path-style -d 's3: address objects as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
+complete -c slip -n '__slip_in slip_import' -s s -l server -x -d 'NATS server URLs, comma separated'
+complete -c slip -n '__slip_in slip_import' -l user -x -d 'User name'
+complete -c slip -n '__slip_in slip_import' -l password -x -d 'Password'
+complete -c slip -n '__slip_in slip_import' -l token -x -d 'Authentication token'
+complete -c slip -n '__slip_in slip_import' -l creds -r -F -d 'User credentials file (JWT and seed)'
+complete -c slip -n '__slip_in slip_import' -l nkey -r -F -d 'User NKey seed file'
+complete -c slip -n '__slip_in slip_import' -l tlsca -r -F -d 'CA certificate file to verify the server with'
+complete -c slip -n '__slip_in slip_import' -l tlscert -r -F -d 'Client certificate file'
+complete -c slip -n '__slip_in slip_import' -l tlskey -r -F -d 'Client private key file'
+complete -c slip -n '__slip_in slip_import' -l tlsfirst -d 'Start TLS before the server\'s INFO (needs cnats 3.7+)'
+complete -c slip -n '__slip_in slip_import' -l timeout -x -d 'Time to wait for the server and for responses (default 5s)'
+complete -c slip -n '__slip_in slip_import' -l context -x -d 'natscli context to take connection settings from'
 
 complete -c slip -n '__slip_in slip_snapshot' -a 'inspect' -d 'Summarise a snapshot file: records, live keys, cursor'
 complete -c slip -n '__slip_in slip_snapshot' -a 'verify' -d 'Check every record of a snapshot file'

@@ -82,6 +82,9 @@ class LogStore final : public Store {
   std::optional<VersionToken> cursor() const override { return cursor_; }
 
   Result<std::optional<Origin>> origin() override {
+    // A sidecar left beside a fold file that was since removed describes
+    // nothing: a new fold records its own.
+    if (size_on_disk_ == 0 && !cursor_) return std::optional<Origin>();
     const std::string sidecar = path_ + ".origin";
     std::ifstream in(sidecar, std::ios::binary);
     if (!in) {

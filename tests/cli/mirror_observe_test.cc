@@ -152,7 +152,8 @@ TEST_CASE("mirror: the progress line is drawn on a terminal and never into a pip
                           dir.file("tty.snap") + " -s " + server.url();
   auto tty = slip::test::run_process({"script", "-qec", cmd, "/dev/null"});
   REQUIRE_MESSAGE(tty.exit_code == 0, tty.out << tty.err);
-  CHECK(tty.out.find("catching up: 0 updates  3 left") != std::string::npos);
+  CHECK(tty.out.find("slip: mirror: catching up  [") != std::string::npos);
+  CHECK(tty.out.find("0 / 3") != std::string::npos);
   auto quiet = slip::test::run_process({"script", "-qec", cmd + " --no-progress", "/dev/null"});
   CHECK(quiet.out.find("catching up") == std::string::npos);
   auto piped =

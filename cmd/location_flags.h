@@ -1,0 +1,26 @@
+// The flags of every command that reads or writes a Location
+// (slip-artifact(5)): --endpoint and --path-style, for S3-compatible
+// servers. Credentials come only from the environment (AWS_*), never from
+// flags, so they never appear in a process list.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "command.h"
+#include "slip/location.h"
+
+namespace slip::cli {
+
+struct LocationFlags {
+  std::string endpoint;
+  bool path_style = false;
+};
+
+void add_location_flags(CLI::App* app, LocationFlags& flags);
+
+// Opens URL (file:///dir/prefix, a bare path, s3://bucket/prefix).
+Result<std::unique_ptr<location::Location>> open_location_from_flags(const std::string& url,
+                                                                     const LocationFlags& flags);
+
+}  // namespace slip::cli
