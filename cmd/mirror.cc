@@ -5,8 +5,10 @@
 #include <chrono>
 #include <functional>
 
+#include "core/duration.h"
 #include "core/text.h"
 #include "core/time_format.h"
+#include "mirror_export.h"
 #include "progress.h"
 #include "signals.h"
 #include "slip/fold.h"
@@ -47,6 +49,23 @@ void register_mirror(CLI::App& parent, Registry& registry) {
       ->type_name("FORMAT");
   app->add_flag("--no-progress", o->no_progress,
                 "No progress bar while catching up (it is only drawn on a terminal anyway)");
+  CLI::Option* export_to =
+      app->add_option(
+             "--export-to", o->export_to,
+             "Export the fold to LOCATION between commits (file:///dir, a path, "
+             "s3://bucket/prefix): once caught up, then every --export-every; with --once, "
+             "once at the end")
+          ->type_name("LOCATION");
+  app->add_option("--export-every", o->export_every,
+                  "With --export-to: how often the running mirror exports (default 1h)")
+      ->type_name("DURATION")
+      ->needs(export_to);
+  app->add_option("--export-keep", o->export_keep,
+                  "With --export-to: keep the N newest artifacts of the bucket, delete older ones "
+                  "an hour after they were superseded")
+      ->type_name("N")
+      ->needs(export_to);
+  add_location_flags(app, o->loc);
   add_connection_flags(app, o->conn);
   set_long_help(
       app,
@@ -83,8 +102,16 @@ void register_mirror(CLI::App& parent, Registry& registry) {
       "(info, warn, error), event, bucket, msg, and the event's numbers: start (cursor, "
       "pending), caught_up (keys, cursor), cursor_expired (cursor), resync (live_keys, "
       "stale_keys), commit_failed (attempt), stop (applied, keys, cursor, resyncs, "
-      "store_failures), error (the final error, in msg). While catching up on a terminal, a "
+      "store_failures), exported (cursor, keys, bytes), export_superseded (cursor), export_failed, "
+      "error (the final error, in msg). While catching up on a terminal, a "
       "progress line (updates, rate, pending, ETA) is drawn on stderr; never on a pipe.\n\n"
+      "EXPORTS\n"
+      "--export-to LOCATION publishes the fold as an artifact (slip-artifact(5)) whose cursor is "
+      "exactly the fold's: it is staged between two commits, then uploaded while the mirror goes "
+      "on. A running mirror exports once caught up and then every --export-every (default 1h) "
+      "when the cursor has moved; with --once, once at the end. A failed export is logged and "
+      "tried again in the next period; one superseded by another exporter's newer artifact is "
+      "logged and not an error.\n\n"
       "METRICS\n"
       "--metrics ADDR serves the Prometheus text format at /metrics, each metric labelled "
       "bucket=\"B\": slip_mirror_cursor_revision, slip_mirror_stream_up, "
@@ -200,6 +227,23 @@ Status run_mirror(const MirrorOptions& o, Context& ctx) {
          {{"port", endpoint->port()}}});
   }
 
+  std::unique_ptr<MirrorExport> exporter;
+  if (!o.export_to.empty()) {
+    auto every = parse_duration(o.export_every);
+    if (!every) return every.status().with_context("--export-every");
+    if (o.export_keep < 0) return Status::invalid_argument("--export-keep must be at least 0");
+    auto loc = open_location_from_flags(o.export_to, o.loc);
+    if (!loc) return loc.status();
+    artifact::ExportOptions eo;
+    eo.bucket = o.bucket;
+    eo.prefixes = o.prefixes;
+    if (o.export_keep > 0) eo.keep = static_cast<std::size_t>(o.export_keep);
+    eo.log = [&log](const std::string& line) { log({"info", "export", line, {}}); };
+    exporter = std::make_unique<MirrorExport>(
+        std::move(*loc), std::move(eo),
+        std::chrono::duration_cast<std::chrono::milliseconds>(*every), std::cref(log));
+  }
+
   mirror::Options mo;
   mo.scope.prefixes = o.prefixes;
   mo.once = o.once;
@@ -219,8 +263,13 @@ Status run_mirror(const MirrorOptions& o, Context& ctx) {
       bar.update(stats.applied, stats.applied + stats.pending);
     }
   };
+  if (exporter && !o.once) {
+    mo.between_commits = [&](fold::Store& fold) { exporter->maybe_export(fold, stats.caught_up); };
+  }
   mirror::Report report;
   Status s = mirror::run(**bucket, **store, mo, &report);
+  if (s && exporter && o.once && !stop_requested()) s = exporter->export_now(**store);
+  exporter.reset();  // an upload in flight finishes before the summary
   bar.finish();
   log({"info",
        "stop",

@@ -6,6 +6,7 @@
 
 #include "command.h"
 #include "connection_flags.h"
+#include "location_flags.h"
 
 namespace slip::cli {
 
@@ -21,6 +22,10 @@ struct MirrorOptions {
   std::string metrics;  // listen address, empty: none
   std::string log_format = "text";
   bool no_progress = false;
+  std::string export_to;  // empty: no exports
+  std::string export_every = "1h";
+  int export_keep = 0;  // 0: keep every artifact
+  LocationFlags loc;
 };
 
 void register_mirror(CLI::App& parent, Registry& registry);

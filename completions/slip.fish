@@ -634,6 +634,18 @@ function __slip_state
                     case --log-format
                         set skip 1
                         continue
+                    case --export-to
+                        set skip 1
+                        continue
+                    case --export-every
+                        set skip 1
+                        continue
+                    case --export-keep
+                        set skip 1
+                        continue
+                    case --endpoint
+                        set skip 1
+                        continue
                     case -s --server
                         set skip 1
                         continue
@@ -1136,6 +1148,11 @@ complete -c slip -n '__slip_in slip_mirror' -l compact-threshold -x -d 'log back
 complete -c slip -n '__slip_in slip_mirror' -l metrics -x -d 'Serve Prometheus metrics at http://ADDR/metrics (HOST:PORT, or :PORT for every interface)'
 complete -c slip -n '__slip_in slip_mirror' -l log-format -x -a 'text json' -d 'Log lines on stderr as text (default) or json (one object per line)'
 complete -c slip -n '__slip_in slip_mirror' -l no-progress -d 'No progress bar while catching up (it is only drawn on a terminal anyway)'
+complete -c slip -n '__slip_in slip_mirror' -l export-to -x -d 'Export the fold to LOCATION between commits (file:///dir, a path, s3://bucket/prefix): once caught up, then every --export-every; with --once, once at the end'
+complete -c slip -n '__slip_in slip_mirror' -l export-every -x -d 'With --export-to: how often the running mirror exports (default 1h)'
+complete -c slip -n '__slip_in slip_mirror' -l export-keep -x -d 'With --export-to: keep the N newest artifacts of the bucket, delete older ones an hour after they were superseded'
+complete -c slip -n '__slip_in slip_mirror' -l endpoint -x -d 's3: URL of an S3-compatible server (default: $AWS_ENDPOINT_URL, else AWS)'
+complete -c slip -n '__slip_in slip_mirror' -l path-style -d 's3: address objects as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
 complete -c slip -n '__slip_in slip_mirror' -s s -l server -x -d 'NATS server URLs, comma separated'
 complete -c slip -n '__slip_in slip_mirror' -l user -x -d 'User name'
 complete -c slip -n '__slip_in slip_mirror' -l password -x -d 'Password'
