@@ -1,6 +1,7 @@
 #include "diff.h"
 
 #include <sys/stat.h>
+#include <filesystem>
 
 #include <nlohmann/json.hpp>
 
@@ -10,7 +11,9 @@
 #include <utility>
 
 #include "core/text.h"
+#include "export.h"
 #include "json_fields.h"
+#include "slip/artifact.h"
 #include "slip/diff.h"
 #include "slip/fold.h"
 
@@ -20,7 +23,8 @@ void register_diff(CLI::App& parent, Registry& registry) {
   auto o = std::make_shared<DiffOptions>();
   CLI::App* app =
       parent.add_subcommand("diff", "Compare two folds, snapshot files or live buckets key by key");
-  app->add_option("A", o->a, "The old side: a snapshot file, a LevelDB fold, or kv:BUCKET")
+  app->add_option("A", o->a,
+                  "The old side: a snapshot file, a LevelDB fold, kv:BUCKET or an export location")
       ->required()
       ->type_name("SOURCE");
   app->add_option("B", o->b, "The new side, the same kinds as A")->required()->type_name("SOURCE");
@@ -34,6 +38,13 @@ void register_diff(CLI::App& parent, Registry& registry) {
   app->add_flag("--json", o->json, "One JSON object per difference (see below)");
   app->add_flag("--stat", o->stat, "Print only the counts and both sides' cursors")
       ->excludes("--values");
+  app->add_option("--bucket", o->bucket,
+                  "For a location source: whose exports (default: the only bucket there)")
+      ->type_name("BUCKET");
+  app->add_option("--artifact", o->artifact,
+                  "For a location source: this artifact instead of the one the pointer names")
+      ->type_name("ID");
+  add_location_flags(app, o->loc);
   add_connection_flags(app, o->conn);
   set_long_help(
       app,
@@ -41,8 +52,11 @@ void register_diff(CLI::App& parent, Registry& registry) {
       "order: keys only in A (removed), keys only in B (added), and keys in both whose entries "
       "differ. Each SOURCE is one of: a snapshot file (a PGSS v2 log, such as a log fold); a "
       "LevelDB fold directory; or kv:BUCKET, the live bucket on the server named by the "
-      "connection flags. A path that starts with 'kv:' is written ./kv:... . Exported artifacts "
-      "(file:// and s3:// locations) are not supported by this build yet.\n\n"
+      "connection flags; or an export location (file:///dir, s3://bucket/prefix: see "
+      "slip-artifact(5)), meaning the artifact its pointer names, or --artifact ID (of --bucket "
+      "when the location holds several buckets' exports). An artifact is downloaded into $TMPDIR "
+      "and verified (both hashes and the snapshot) before it is compared. A path that starts "
+      "with 'kv:' is written ./kv:... .\n\n"
       "A key in both is compared by revision first: equal revisions with equal value sizes are "
       "the same entry (a revision names one write to the bucket), and no value is read. When the "
       "revisions differ the values are compared: different values are a 'changed' key, the same "
@@ -110,13 +124,7 @@ class Sources {
 
   Result<std::unique_ptr<diff::Source>> open(const std::string& arg) {
     if (is_bucket(arg)) return open_bucket(arg.substr(kBucketScheme.size()));
-    if (auto scheme = url_scheme(arg)) {
-      // The URL itself is not repeated: it may carry credentials.
-      return Status::invalid_argument(
-          "exported artifacts (" + *scheme +
-          ":// locations) are not supported by this build of slip diff yet; compare a "
-          "snapshot file, a LevelDB fold or kv:BUCKET");
-    }
+    if (url_scheme(arg)) return open_artifact(arg);
     auto backend = fold::detect_backend(arg);
     if (!backend) return backend.status();
     if (!*backend) {
@@ -156,6 +164,36 @@ class Sources {
     return diff::open_bucket(*buckets_.back(), scope_, o_.ignore_revisions);
   }
 
+  // An exported artifact: downloaded and verified (both hashes, the
+  // snapshot itself) into a scratch file, then read as a canonical
+  // snapshot file. A damaged artifact is kCorruption (exit 3).
+  Result<std::unique_ptr<diff::Source>> open_artifact(const std::string& url) {
+    auto source = open_artifact_checked(url);
+    // A missing artifact is a bad argument here: exit 1 means differences.
+    if (!source && source.status().kind() == StatusKind::kNotFound)
+      return Status::invalid_argument(source.status().message());
+    return source;
+  }
+
+  Result<std::unique_ptr<diff::Source>> open_artifact_checked(const std::string& url) {
+    auto loc = open_location_from_flags(url, o_.loc);
+    if (!loc) return loc.status();
+    std::string bucket = o_.bucket;
+    if (bucket.empty()) {
+      auto only = only_bucket(**loc);
+      if (!only) return only.status();
+      bucket = *only;
+    }
+    auto manifest = artifact::resolve(**loc, bucket, o_.artifact);
+    if (!manifest) return manifest.status();
+    if (!scratch_) scratch_ = std::make_unique<ScratchDir>();
+    SLIP_RETURN_IF_ERROR(scratch_->status);
+    const std::string path =
+        scratch_->path + "/artifact-" + std::to_string(scratch_->files++) + ".snap";
+    SLIP_RETURN_IF_ERROR(artifact::fetch_verified(**loc, *manifest, path, {}));
+    return diff::open_snapshot_file(path, scope_);
+  }
+
   // Comparing a fold with itself opens it once: LevelDB admits one opener.
   Result<std::unique_ptr<diff::Source>> open_fold(const std::string& path) {
     struct stat st;
@@ -177,6 +215,26 @@ class Sources {
   std::unique_ptr<kv::Client> client_;
   std::vector<std::unique_ptr<kv::Bucket>> buckets_;
   std::map<std::pair<dev_t, ino_t>, std::shared_ptr<fold::Store>> folds_;
+
+  // Where downloaded artifacts live while the diff runs.
+  struct ScratchDir {
+    std::string path;
+    Status status;
+    int files = 0;
+    ScratchDir() {
+      std::error_code ec;
+      std::string base = std::filesystem::temp_directory_path(ec).string();
+      if (ec) base = "/tmp";
+      path = base + "/slip-diff.XXXXXX";
+      if (::mkdtemp(path.data()) == nullptr)
+        status = Status::from_errno(errno, "create a scratch directory in " + base);
+    }
+    ~ScratchDir() {
+      std::error_code ec;
+      if (status) std::filesystem::remove_all(path, ec);
+    }
+  };
+  std::unique_ptr<ScratchDir> scratch_;
 };
 
 bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }

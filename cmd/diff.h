@@ -7,6 +7,7 @@
 
 #include "command.h"
 #include "connection_flags.h"
+#include "location_flags.h"
 
 namespace slip::cli {
 
@@ -19,6 +20,9 @@ struct DiffOptions {
   bool values = false;
   bool json = false;
   bool stat = false;
+  LocationFlags loc;     // for artifact sources
+  std::string bucket;    // an artifact source holding several buckets' exports
+  std::string artifact;  // an artifact id instead of the pointer's
 };
 
 void register_diff(CLI::App& parent, Registry& registry);

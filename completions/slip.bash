@@ -365,6 +365,9 @@ _slip() {
       slip_diff)
         case $word in
           --prefix) opt=$word; continue ;;
+          --bucket) opt=$word; continue ;;
+          --artifact) opt=$word; continue ;;
+          --endpoint) opt=$word; continue ;;
           -s | --server) opt=$word; continue ;;
           --user) opt=$word; continue ;;
           --password) opt=$word; continue ;;
@@ -508,7 +511,7 @@ _slip() {
       slip_snapshot_verify) _slip_words "$cur" '-h --help --json --repair --no-backup' ;;
       slip_snapshot_compact) _slip_words "$cur" '-h --help -o --output --check' ;;
       slip_snapshot_dump) _slip_words "$cur" '-h --help' ;;
-      slip_diff) _slip_words "$cur" '-h --help --prefix --ignore-revisions --values --json --stat -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
+      slip_diff) _slip_words "$cur" '-h --help --prefix --ignore-revisions --values --json --stat --bucket --artifact --endpoint --path-style -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
     esac
     return 0
   fi

@@ -849,6 +849,15 @@ function __slip_state
                     case --prefix
                         set skip 1
                         continue
+                    case --bucket
+                        set skip 1
+                        continue
+                    case --artifact
+                        set skip 1
+                        continue
+                    case --endpoint
+                        set skip 1
+                        continue
                     case -s --server
                         set skip 1
                         continue
@@ -1254,6 +1263,10 @@ complete -c slip -n '__slip_in slip_diff' -l ignore-revisions -d 'Compare values
 complete -c slip -n '__slip_in slip_diff' -l values -d 'Print the values of each difference'
 complete -c slip -n '__slip_in slip_diff' -l json -d 'One JSON object per difference (see below)'
 complete -c slip -n '__slip_in slip_diff' -l stat -d 'Print only the counts and both sides\' cursors'
+complete -c slip -n '__slip_in slip_diff' -l bucket -x -d 'For a location source: whose exports (default: the only bucket there)'
+complete -c slip -n '__slip_in slip_diff' -l artifact -x -d 'For a location source: this artifact instead of the one the pointer names'
+complete -c slip -n '__slip_in slip_diff' -l endpoint -x -d 's3: URL of an S3-compatible server (default: $AWS_ENDPOINT_URL, else AWS)'
+complete -c slip -n '__slip_in slip_diff' -l path-style -d 's3: address objects as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
 complete -c slip -n '__slip_in slip_diff' -s s -l server -x -d 'NATS server URLs, comma separated'
 complete -c slip -n '__slip_in slip_diff' -l user -x -d 'User name'
 complete -c slip -n '__slip_in slip_diff' -l password -x -d 'Password'

@@ -3,6 +3,7 @@
 // kind of difference, the output formats and the exit codes.
 #include <doctest/doctest.h>
 #include <signal.h>
+#include <filesystem>
 
 #include <nlohmann/json.hpp>
 
@@ -291,11 +292,12 @@ TEST_CASE("diff cli: damaged inputs exit 3 and print no diff") {
 TEST_CASE("diff cli: bad arguments exit 2; a fold in use exits 4") {
   slip::test::TempDir dir;
   const std::string good = make_source(dir, "good", "snap", kBase);
-  for (const char* url : {"file:///srv/exports/edge", "s3://bucket/prefix"}) {
-    auto r = run_slip({"diff", url, good});
+  {
+    const std::string empty_location = "file://" + dir.file("no-exports");
+    auto r = run_slip({"diff", empty_location, good});
     CHECK(r.exit_code == ec::kUsage);
     check_one_line_error(r);
-    CHECK(r.err.find("not supported") != std::string::npos);
+    CHECK(r.err.find("no exports under") != std::string::npos);
   }
   auto missing = run_slip({"diff", good, dir.file("nope")});
   CHECK(missing.exit_code == ec::kUsage);
@@ -470,4 +472,40 @@ TEST_CASE("diff cli: a fold being written by a running mirror is refused with ex
   CHECK((stopped == ec::kOk || stopped == 128 + SIGTERM));
   auto after = run_slip({"diff", path, "kv:live", "-s", server.url()});
   CHECK_MESSAGE(after.exit_code == ec::kOk, after.err);
+}
+
+TEST_CASE("diff cli: an exported artifact compares with its fold, the bucket and a damaged copy") {
+  NatsServer server;
+  const std::string url = server.url();
+  REQUIRE(run_slip({"kv", "add", "cfg", "-s", url}).exit_code == 0);
+  for (int i = 0; i < 12; ++i) put(server, "cfg", "k" + std::to_string(i), "v" + std::to_string(i));
+  slip::test::TempDir dir;
+  const std::string fold = dir.file("fold.snap");
+  const std::string location = "file://" + dir.file("exports");
+  REQUIRE(run_slip({"mirror", "cfg", "--to", fold, "--once", "-s", url}).exit_code == 0);
+  auto exported = run_slip({"export", "--from", fold, "--to", location});
+  REQUIRE_MESSAGE(exported.exit_code == 0, exported.err);
+
+  CHECK(run_slip({"diff", fold, location}).exit_code == 0);
+  CHECK(run_slip({"diff", location, "kv:cfg", "-s", url}).exit_code == 0);
+  put(server, "cfg", "k3", "changed");
+  auto changed = run_slip({"diff", location, "kv:cfg", "-s", url});
+  CHECK(changed.exit_code == 1);
+  CHECK(changed.out.find("~ k3") != std::string::npos);
+  auto stat = run_slip({"diff", "--stat", location, fold});
+  CHECK(stat.exit_code == 0);
+
+  // A flipped byte in the payload: exit 3, nothing compared.
+  std::string payload;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir.file("exports"))) {
+    if (entry.path().string().ends_with(".pgss.zst")) payload = entry.path().string();
+  }
+  REQUIRE_FALSE(payload.empty());
+  std::string bytes = slip::test::read_file(payload);
+  bytes[bytes.size() / 2] ^= 0x20;
+  slip::test::write_file(payload, bytes);
+  auto damaged = run_slip({"diff", location, fold});
+  CHECK(damaged.exit_code == ec::kDamaged);
+  CHECK(damaged.out.empty());
+  check_one_line_error(damaged);
 }
