@@ -109,15 +109,18 @@ echo "loading $keys keys x $value_size B into bucket $bucket on $url" >&2
 
 log_fold="$work/fold.snap"
 ldb_fold="$work/fold.ldb"
-raw_cmd=("$raw_consumer" --server "$url" --bucket "$bucket" --expect "$keys")
-log_cmd=("$slip" mirror "$bucket" --to "$log_fold" --backend log --once -s "$url")
-ldb_cmd=("$slip" mirror "$bucket" --to "$ldb_fold" --backend leveldb --once -s "$url")
+# Creating a DeliverLastPerSubject consumer on a million subjects takes
+# nats-server 2.9 several seconds, more than the default 5 s API timeout
+# on a loaded machine: both readers get 60 s.
+raw_cmd=("$raw_consumer" --server "$url" --bucket "$bucket" --expect "$keys" --wait-ms 60000)
+log_cmd=("$slip" mirror "$bucket" --to "$log_fold" --backend log --once -s "$url" --timeout 60s)
+ldb_cmd=("$slip" mirror "$bucket" --to "$ldb_fold" --backend leveldb --once -s "$url" --timeout 60s)
 
 echo "warm-up: one untimed run of each" >&2
 "${raw_cmd[@]}" >&2
 rm -rf "$log_fold" "$log_fold.lock" "$ldb_fold"
-"${log_cmd[@]}" 2>/dev/null
-"${ldb_cmd[@]}" 2>/dev/null
+"${log_cmd[@]}" 2>"$work/last.err" || { cat "$work/last.err" >&2; exit 1; }
+"${ldb_cmd[@]}" 2>"$work/last.err" || { cat "$work/last.err" >&2; exit 1; }
 for fold in "$log_fold" "$ldb_fold"; do
   n=$(live_keys "$fold")
   if [ "$n" != "$keys" ]; then
