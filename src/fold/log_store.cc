@@ -43,9 +43,13 @@ class LogStore final : public Store {
         // append does not land behind garbage.
         SLIP_RETURN_IF_ERROR(snapshot::truncate_torn_tail(path_, p.offset, ""));
       }
-      for (auto& [key, live] : state->entries) {
-        live_bytes_ += live_size(key, live.value);
-        entries_.emplace(key, Value{std::move(live.value), live.version});
+      // Node by node, so the replayed map shrinks as this one grows: the
+      // peak is one copy of the state, not two.
+      while (!state->entries.empty()) {
+        auto node = state->entries.extract(state->entries.begin());
+        live_bytes_ += live_size(node.key(), node.mapped().value);
+        entries_.emplace_hint(entries_.end(), std::move(node.key()),
+                              Value{std::move(node.mapped().value), node.mapped().version});
       }
       cursor_ = state->cursor;
     }
