@@ -1,7 +1,8 @@
 // kv_load: creates a KV bucket (history 1) and fills it for the watch
-// benchmark.
+// and mirror benchmarks.
 //
 //   kv_load --server URL --bucket NAME [--keys N] [--value-size V]
+//           [--update --first K]
 //
 // Keys are "key/" plus the key number as 12 zero-padded digits (16 bytes,
 // as in make_snapshot); values are V printable ASCII bytes, so slip prints
@@ -9,7 +10,9 @@
 // js_PublishAsync on $KV.<bucket>.<key> (what kvStore_Put does, without
 // waiting for each ack), and js_PublishAsyncComplete waits for the last
 // acks. An existing bucket of that name is deleted first, so every run
-// starts from exactly N revisions.
+// starts from exactly N revisions. With --update the bucket is kept and N
+// keys from number K (default 0) are written again, with values that differ
+// from the loaded ones: N new revisions on top of the bucket.
 #include <nats/nats.h>
 
 #include <chrono>
@@ -34,12 +37,15 @@ struct Options {
   std::string bucket;
   std::uint64_t keys = 1000000;
   std::size_t value_size = 100;
+  bool update = false;
+  std::uint64_t first = 0;
 };
 
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "kv_load: %s\n"
-               "usage: kv_load --server URL --bucket NAME [--keys N] [--value-size V]\n",
+               "usage: kv_load --server URL --bucket NAME [--keys N] [--value-size V]\n"
+               "               [--update [--first K]]\n",
                why);
   std::exit(2);
 }
@@ -61,6 +67,10 @@ Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
+    if (arg == "--update") {
+      o.update = true;
+      continue;
+    }
     if (i + 1 >= argc) usage(("missing value for " + arg).c_str());
     const char* value = argv[++i];
     if (arg == "--server") {
@@ -71,6 +81,8 @@ Options parse(int argc, char** argv) {
       o.keys = parse_number(value);
     } else if (arg == "--value-size") {
       o.value_size = parse_number(value);
+    } else if (arg == "--first") {
+      o.first = parse_number(value);
     } else {
       usage(("unknown argument " + arg).c_str());
     }
@@ -112,26 +124,30 @@ int main(int argc, char** argv) {
   JsCtxPtr js(js_raw);
   if (s != NATS_OK) fail("JetStream context", s);
 
-  const std::string stream = "KV_" + o.bucket;
-  jsErrCode jerr = static_cast<jsErrCode>(0);
-  s = js_DeleteStream(js.get(), stream.c_str(), nullptr, &jerr);
-  if (s != NATS_OK && s != NATS_NOT_FOUND) fail("delete the old bucket", s);
+  KvStorePtr kv;
+  if (!o.update) {
+    const std::string stream = "KV_" + o.bucket;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    s = js_DeleteStream(js.get(), stream.c_str(), nullptr, &jerr);
+    if (s != NATS_OK && s != NATS_NOT_FOUND) fail("delete the old bucket", s);
 
-  kvConfig cfg;
-  kvConfig_Init(&cfg);
-  cfg.Bucket = o.bucket.c_str();
-  cfg.History = 1;
-  kvStore* kv_raw = nullptr;
-  s = js_CreateKeyValue(&kv_raw, js.get(), &cfg);
-  KvStorePtr kv(kv_raw);
-  if (s != NATS_OK) fail("create the bucket", s);
+    kvConfig cfg;
+    kvConfig_Init(&cfg);
+    cfg.Bucket = o.bucket.c_str();
+    cfg.History = 1;
+    kvStore* kv_raw = nullptr;
+    s = js_CreateKeyValue(&kv_raw, js.get(), &cfg);
+    kv.reset(kv_raw);
+    if (s != NATS_OK) fail("create the bucket", s);
+  }
 
   std::string value(o.value_size, 'v');
   for (std::size_t i = 0; i < value.size(); ++i) value[i] = static_cast<char>('a' + i % 26);
+  if (o.update && !value.empty()) value[0] = 'U';
   const std::string prefix = "$KV." + o.bucket + ".key/";
   char subject[256];
   const auto start = std::chrono::steady_clock::now();
-  for (std::uint64_t k = 0; k < o.keys; ++k) {
+  for (std::uint64_t k = o.first; k < o.first + o.keys; ++k) {
     std::snprintf(subject, sizeof(subject), "%s%012" PRIu64, prefix.c_str(), k);
     // A stall (MaxPending acks outstanding for StallWait) is a timeout: wait and retry.
     while ((s = js_PublishAsync(js.get(), subject, value.data(), static_cast<int>(value.size()),

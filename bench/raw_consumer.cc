@@ -1,7 +1,7 @@
 // raw_consumer: the limit for `slip watch BUCKET --until-caught-up`, a
 // bare cnats ordered consumer that reads a bucket's current state.
 //
-//   raw_consumer --server URL --bucket NAME --expect N
+//   raw_consumer --server URL --bucket NAME --expect N [--wait-ms MS]
 //
 // A synchronous ordered push consumer on stream KV_<bucket>, filter
 // $KV.<bucket>.>, DeliverLastPerSubject (what slip's state-sync uses), read
@@ -11,7 +11,9 @@
 // limits (a consumer that falls behind would otherwise drop messages and
 // make the ordered consumer start over). Prints one line with the count,
 // the payload bytes and the time from subscribing to the last message.
-// Exits 1 when no message arrives for 10 s before N were seen.
+// Exits 1 when no message arrives for 10 s before N were seen. --wait-ms is
+// the JetStream API timeout (default 5000, cnats' default), which creating
+// a DeliverLastPerSubject consumer on a big bucket can exceed.
 #include <nats/nats.h>
 
 #include <chrono>
@@ -37,7 +39,7 @@ constexpr int kIdleLimit = 10;  // timeouts in a row before giving up
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "raw_consumer: %s\n"
-               "usage: raw_consumer --server URL --bucket NAME --expect N\n",
+               "usage: raw_consumer --server URL --bucket NAME --expect N [--wait-ms MS]\n",
                why);
   std::exit(2);
 }
@@ -54,6 +56,7 @@ int main(int argc, char** argv) {
   std::string server = "nats://127.0.0.1:4222";
   std::string bucket;
   std::uint64_t expect = 0;
+  std::int64_t wait_ms = 5000;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (i + 1 >= argc) usage(("missing value for " + arg).c_str());
@@ -64,6 +67,8 @@ int main(int argc, char** argv) {
       bucket = value;
     } else if (arg == "--expect") {
       expect = std::strtoull(value, nullptr, 10);
+    } else if (arg == "--wait-ms") {
+      wait_ms = std::strtoll(value, nullptr, 10);
     } else {
       usage(("unknown argument " + arg).c_str());
     }
@@ -74,8 +79,11 @@ int main(int argc, char** argv) {
   natsStatus s = natsConnection_ConnectTo(&nc_raw, server.c_str());
   ConnectionPtr nc(nc_raw);
   if (s != NATS_OK) fail("connect", s);
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.Wait = wait_ms;
   jsCtx* js_raw = nullptr;
-  s = natsConnection_JetStream(&js_raw, nc.get(), nullptr);
+  s = natsConnection_JetStream(&js_raw, nc.get(), &jo);
   JsCtxPtr js(js_raw);
   if (s != NATS_OK) fail("JetStream context", s);
 
