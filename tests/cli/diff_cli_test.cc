@@ -494,6 +494,11 @@ TEST_CASE("diff cli: an exported artifact compares with its fold, the bucket and
   CHECK(changed.out.find("~ k3") != std::string::npos);
   auto stat = run_slip({"diff", "--stat", location, fold});
   CHECK(stat.exit_code == 0);
+  // The other pairs: artifact and LevelDB fold, artifact and artifact.
+  REQUIRE(run_slip({"import", location, "--to", dir.file("fold.ldb"), "--backend", "leveldb"})
+              .exit_code == 0);
+  CHECK(run_slip({"diff", location, dir.file("fold.ldb")}).exit_code == 0);
+  CHECK(run_slip({"diff", location, location}).exit_code == 0);
 
   // A flipped byte in the payload: exit 3, nothing compared.
   std::string payload;
