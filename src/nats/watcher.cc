@@ -72,6 +72,7 @@ class NatsWatcher final : public kv::Watcher {
     head_ = after->last_sequence;
     caught_up_ = spec.deliver == js_DeliverNew || pending_ == 0 || head_ <= position_;
     last_activity_ = std::chrono::steady_clock::now();
+    reconnects_seen_ = reconnect_count();
     return Status::ok();
   }
 
@@ -90,6 +91,7 @@ class NatsWatcher final : public kv::Watcher {
       if (OrderedConsumer::is_timeout(s)) {
         check_idle_caught_up();
         SLIP_RETURN_IF_ERROR(check_same_bucket());
+        check_stalled_after_reconnect();
         return std::optional<kv::Update>();
       }
       if (!s) {
@@ -205,6 +207,44 @@ class NatsWatcher final : public kv::Watcher {
     return Status::ok();
   }
 
+  // After a reconnect (to another cluster node, say) cnats recreates its
+  // ordered consumer; when that first attempt gets no answer it tries
+  // again only after a long heartbeat timeout (seen: 20 s and more). If
+  // the bucket has moved on and nothing came for a while, ask the consumer
+  // itself; when it is gone, drop it so that next() rebuilds it after the
+  // position. Only after a reconnect: the consumer-info request counts the
+  // pending messages, which is costly for a filtered consumer.
+  void check_stalled_after_reconnect() {
+    if (!consumer_) return;
+    const std::uint64_t reconnects = reconnect_count();
+    if (reconnects == reconnects_seen_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_activity_ < std::chrono::seconds(2) ||
+        now - last_stall_check_ < std::chrono::seconds(2))
+      return;
+    last_stall_check_ = now;
+    auto st = bucket_status(*conn_, bucket_);
+    if (!st) return;  // not reachable yet: try again later
+    if (st->last_sequence <= position_) {
+      reconnects_seen_ = reconnects;  // nothing to wait for: the consumer is not stalled
+      return;
+    }
+    if (!consumer_->server_pending()) {
+      consumer_.reset();  // gone: next() recovers after the position
+      reconnects_seen_ = reconnects;
+    }
+  }
+
+  std::uint64_t reconnect_count() const {
+    natsStatistics* stats = nullptr;
+    if (natsStatistics_Create(&stats) != NATS_OK) return reconnects_seen_;
+    uint64_t reconnects = reconnects_seen_;
+    if (natsConnection_GetStats(conn_->nc.get(), stats) == NATS_OK)
+      natsStatistics_GetCounts(stats, nullptr, nullptr, nullptr, nullptr, &reconnects);
+    natsStatistics_Destroy(stats);
+    return reconnects;
+  }
+
   void check_idle_caught_up() {
     if (caught_up_ || !consumer_) return;
     if (std::chrono::steady_clock::now() - last_activity_ < std::chrono::milliseconds(100)) return;
@@ -251,6 +291,8 @@ class NatsWatcher final : public kv::Watcher {
   std::uint64_t head_ = 0;
   std::int64_t created_ns_ = 0;  // identity of the stream being watched
   std::chrono::steady_clock::time_point last_identity_check_;
+  std::chrono::steady_clock::time_point last_stall_check_;
+  std::uint64_t reconnects_seen_ = 0;  // reconnects before the current consumer
   bool caught_up_ = false;
   std::chrono::steady_clock::time_point last_activity_;
 };

@@ -404,11 +404,11 @@ TEST_CASE("mirror faults: losing the connected node of a 3-node cluster with an 
   REQUIRE_MESSAGE(writer.error().empty(), writer.error());
   CHECK(written_at_kill < 400);
   const BucketState bucket = read_bucket(survivors, "r3");
-  // Catching up takes 1 to 40 s after the kill: when cnats' own attempt
-  // to recreate the ordered consumer right after the reconnect gets no
-  // answer (the cluster is still reacting to the lost node), it tries again
-  // only ~20 s later, on its missed-heartbeat timer, and slip's watcher sees
-  // nothing but timeouts meanwhile.
+  // Catching up takes a few seconds to a few tens after the kill: the
+  // cluster elects new leaders, and cnats' own attempt to recreate the
+  // ordered consumer right after the reconnect can get no answer (it would
+  // retry only ~20 s later); the watcher checks a stalled consumer every
+  // 2 s after a reconnect and rebuilds it (src/nats/watcher.cc).
   REQUIRE_MESSAGE(wait_until([&] { return fold_bytes_contain(path, writer.last_value()); }, 90s),
                   slip::test::read_file(err_path));
   CHECK(mirror.running());
