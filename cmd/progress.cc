@@ -72,9 +72,9 @@ std::string ProgressBar::render(const std::string& label, Unit unit, std::uint64
 }
 
 void ProgressBar::update(std::uint64_t done, std::uint64_t total) {
+  if (!enabled_ || finished_) return;  // a finished bar stays finished
   done_ = done;
   total_ = total;
-  if (!enabled_) return;
   auto now = std::chrono::steady_clock::now();
   if (drawn_ && now - last_draw_ < std::chrono::milliseconds(100)) return;
   last_draw_ = now;
