@@ -13,13 +13,16 @@
 #include "slip/fold.h"
 #include "support/background.h"
 #include "support/files.h"
+#include "support/folds.h"
 #include "support/nats_server.h"
 #include "support/process.h"
 #include "support/snapshot_model.h"
 
 using nlohmann::json;
 using slip::VersionToken;
+using slip::test::fold_model;
 using slip::test::NatsServer;
+using slip::test::put_value;
 using slip::test::run_slip;
 namespace ec = slip::exit_code;
 using namespace std::chrono_literals;
@@ -332,25 +335,15 @@ TEST_CASE("diff cli: bad arguments exit 2; a fold in use exits 4") {
   CHECK_MESSAGE(self.exit_code == ec::kOk, self.err);
 }
 
-namespace {
-
-void put(const NatsServer& s, const std::string& bucket, const std::string& key,
-         const std::string& value) {
-  auto r = run_slip({"kv", "put", bucket, key, "-s", s.url()}, value);
-  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-}
-
-}  // namespace
-
 TEST_CASE("diff cli: a live bucket against its own mirror --once fold, files and buckets") {
   NatsServer server;
   const std::string url = server.url();
   REQUIRE(run_slip({"kv", "add", "cfg", "--history", "5", "-s", url}).exit_code == 0);
   for (int i = 0; i < 30; ++i) {
-    put(server, "cfg", (i % 2 ? "node." : "cert.") + std::to_string(i % 11),
-        "v" + std::to_string(i));
+    put_value(server, "cfg", (i % 2 ? "node." : "cert.") + std::to_string(i % 11),
+              "v" + std::to_string(i));
   }
-  put(server, "cfg", "bin", std::string("\x00\xff\x01", 3));
+  put_value(server, "cfg", "bin", std::string("\x00\xff\x01", 3));
   REQUIRE(run_slip({"kv", "del", "cfg", "node.1", "-s", url}).exit_code == 0);
 
   slip::test::TempDir dir;
@@ -390,12 +383,12 @@ TEST_CASE("diff cli: a live bucket against its own mirror --once fold, files and
 
   // The bucket moves on: a change, an addition, a deletion, a rewrite of
   // the same value, and a binary value.
-  put(server, "cfg", "node.3", "changed");
-  put(server, "cfg", "node.99", "fresh");
+  put_value(server, "cfg", "node.3", "changed");
+  put_value(server, "cfg", "node.99", "fresh");
   REQUIRE(run_slip({"kv", "del", "cfg", "cert.0", "-s", url}).exit_code == 0);
   auto old_value = run_slip({"kv", "get", "cfg", "cert.2", "-s", url});
-  put(server, "cfg", "cert.2", old_value.out);
-  put(server, "cfg", "bin", std::string("\x00\xff\x02", 3));
+  put_value(server, "cfg", "cert.2", old_value.out);
+  put_value(server, "cfg", "bin", std::string("\x00\xff\x02", 3));
   for (const std::string& fold : {log, ldb}) {
     CAPTURE(fold);
     auto r = run_slip({"diff", fold, "kv:cfg", "-s", url});
@@ -420,12 +413,12 @@ TEST_CASE("diff cli: a live bucket against its own mirror --once fold, files and
 
   // Two buckets with the same content: every key at other revisions.
   REQUIRE(run_slip({"kv", "add", "copy", "-s", url}).exit_code == 0);
-  put(server, "copy", "x", "1");
-  put(server, "copy", "y", "2");
+  put_value(server, "copy", "x", "1");
+  put_value(server, "copy", "y", "2");
   REQUIRE(run_slip({"kv", "add", "orig", "-s", url}).exit_code == 0);
-  put(server, "orig", "pad", "p");
-  put(server, "orig", "x", "1");
-  put(server, "orig", "y", "2");
+  put_value(server, "orig", "pad", "p");
+  put_value(server, "orig", "x", "1");
+  put_value(server, "orig", "y", "2");
   REQUIRE(run_slip({"kv", "del", "orig", "pad", "-s", url}).exit_code == 0);
   auto buckets = run_slip({"diff", "kv:orig", "kv:copy", "-s", url});
   CHECK(buckets.exit_code == ec::kNegative);
@@ -446,7 +439,7 @@ TEST_CASE("diff cli: a live bucket against its own mirror --once fold, files and
 TEST_CASE("diff cli: a fold being written by a running mirror is refused with exit 4") {
   NatsServer server;
   REQUIRE(run_slip({"kv", "add", "live", "-s", server.url()}).exit_code == 0);
-  put(server, "live", "k", "v");
+  put_value(server, "live", "k", "v");
   slip::test::TempDir dir;
   const std::string path = dir.file("fold.ldb");
   REQUIRE(run_slip({"mirror", "live", "--to", path, "--backend", "leveldb", "--once", "-s",
@@ -478,7 +471,8 @@ TEST_CASE("diff cli: an exported artifact compares with its fold, the bucket and
   NatsServer server;
   const std::string url = server.url();
   REQUIRE(run_slip({"kv", "add", "cfg", "-s", url}).exit_code == 0);
-  for (int i = 0; i < 12; ++i) put(server, "cfg", "k" + std::to_string(i), "v" + std::to_string(i));
+  for (int i = 0; i < 12; ++i)
+    put_value(server, "cfg", "k" + std::to_string(i), "v" + std::to_string(i));
   slip::test::TempDir dir;
   const std::string fold = dir.file("fold.snap");
   const std::string location = "file://" + dir.file("exports");
@@ -488,7 +482,7 @@ TEST_CASE("diff cli: an exported artifact compares with its fold, the bucket and
 
   CHECK(run_slip({"diff", fold, location}).exit_code == 0);
   CHECK(run_slip({"diff", location, "kv:cfg", "-s", url}).exit_code == 0);
-  put(server, "cfg", "k3", "changed");
+  put_value(server, "cfg", "k3", "changed");
   auto changed = run_slip({"diff", location, "kv:cfg", "-s", url});
   CHECK(changed.exit_code == 1);
   CHECK(changed.out.find("~ k3") != std::string::npos);

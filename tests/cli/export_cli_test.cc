@@ -17,10 +17,13 @@
 #include "slip/nats.h"
 #include "support/background.h"
 #include "support/files.h"
+#include "support/folds.h"
 #include "support/nats_server.h"
 #include "support/process.h"
 
+using slip::test::fold_model;
 using slip::test::NatsServer;
+using slip::test::put_value;
 using slip::test::run_slip;
 using slip::test::TempDir;
 namespace ec = slip::exit_code;
@@ -61,25 +64,6 @@ Model bucket_contents(slip::kv::Bucket& bucket) {
   return m;
 }
 
-Model fold_contents(const std::string& path, std::uint64_t* cursor = nullptr) {
-  auto backend = slip::fold::detect_backend(path);
-  REQUIRE(backend.is_ok());
-  REQUIRE(backend->has_value());
-  auto store =
-      **backend == "log" ? slip::fold::open_log(path, {}) : slip::fold::open_leveldb(path, {});
-  REQUIRE_MESSAGE(store.is_ok(), store.status().to_string());
-  Model m;
-  CHECK((*store)
-            ->scan("",
-                   [&](std::string_view k, const slip::fold::Value& v) {
-                     m.emplace(std::string(k), v.value);
-                     return true;
-                   })
-            .is_ok());
-  if (cursor) *cursor = (*store)->cursor() ? *(*store)->cursor()->revision() : 0;
-  return m;
-}
-
 std::string json_record(int i) {
   return "{\"id\":" + std::to_string(i) + ",\"host\":\"node-" + std::to_string(i % 17) +
          ".example.net\",\"weight\":" + std::to_string(i * 7 % 100) + "}";
@@ -99,7 +83,7 @@ std::uint64_t mirror_once(const NatsServer& server, const std::string& bucket,
   REQUIRE_MESSAGE(r.exit_code == ec::kOk, r.err);
   if (err) *err = r.err;
   std::uint64_t cursor = 0;
-  fold_contents(path, &cursor);
+  fold_model(path, &cursor);
   return cursor;
 }
 
@@ -165,7 +149,7 @@ TEST_CASE("export: round trip through file:// into both backends; mirror resumes
     REQUIRE_MESSAGE(r.exit_code == ec::kOk, r.err);
     CHECK(r.out.find("imported cfg artifact") != std::string::npos);
     std::uint64_t got_cursor = 0;
-    CHECK(fold_contents(dst, &got_cursor) == at_export);
+    CHECK(fold_model(dst, &got_cursor) == at_export);
     CHECK(got_cursor == cursor);
     // The LevelDB dump has no byte offsets; the rest must be identical.
     dumps.push_back(std::regex_replace(run_slip({"snapshot", "dump", dst}).out,
@@ -180,7 +164,7 @@ TEST_CASE("export: round trip through file:// into both backends; mirror resumes
     std::string err;
     mirror_once(server, "cfg", dst, &err);
     CHECK_MESSAGE(err.find("applied 7 updates") != std::string::npos, err);
-    CHECK(fold_contents(dst) == bucket_contents(*cfg));
+    CHECK(fold_model(dst) == bucket_contents(*cfg));
   }
   // Log and LevelDB imports dump the same.
   REQUIRE(dumps.size() == 2);
@@ -201,7 +185,7 @@ TEST_CASE("export: straight from a live bucket, with the bucket's cursor") {
   CHECK(j["cursor"] == status->last_sequence);
   CHECK(j["entries"] == data.size());
   REQUIRE(run_slip({"import", loc, "--to", tmp.file("f")}).exit_code == ec::kOk);
-  CHECK(fold_contents(tmp.file("f")) == data);
+  CHECK(fold_model(tmp.file("f")) == data);
   std::string err;
   mirror_once(server, "live", tmp.file("f"), &err);
   CHECK_MESSAGE(err.find("applied 0 updates") != std::string::npos, err);
@@ -331,7 +315,7 @@ TEST_CASE("export: --keep prunes, export ls lists, import --artifact picks an ol
   auto old = run_slip({"import", dir, "--artifact", ids[0], "--to", tmp.file("old.snap")});
   REQUIRE_MESSAGE(old.exit_code == ec::kOk, old.err);
   std::uint64_t c = 0;
-  fold_contents(tmp.file("old.snap"), &c);
+  fold_model(tmp.file("old.snap"), &c);
   CHECK(c == cursors[0]);
 
   // A fourth export with --keep 2 --grace 0: the two oldest go.

@@ -14,10 +14,13 @@
 #include "slip/fold.h"
 #include "support/background.h"
 #include "support/files.h"
+#include "support/folds.h"
 #include "support/nats_server.h"
 #include "support/process.h"
 #include "support/s3_server.h"
 
+using slip::test::fold_model;
+using slip::test::put_value;
 using slip::test::run_slip;
 using slip::test::S3Server;
 using slip::test::TempDir;
@@ -51,20 +54,6 @@ Model make_fold(const std::string& path, int n, std::size_t value_size, std::uin
   }
   REQUIRE((*store)->commit(batch, slip::VersionToken::from_revision(cursor)).is_ok());
   return model;
-}
-
-Model fold_contents(const std::string& path) {
-  auto store = slip::fold::open_log(path, {});
-  REQUIRE(store.is_ok());
-  Model m;
-  CHECK((*store)
-            ->scan("",
-                   [&](std::string_view k, const slip::fold::Value& v) {
-                     m.emplace(std::string(k), v.value);
-                     return true;
-                   })
-            .is_ok());
-  return m;
 }
 
 std::vector<std::string> with(std::vector<std::string> env, const std::string& extra) {
@@ -139,7 +128,7 @@ TEST_CASE("export s3: round trip through an S3-compatible server") {
                         "", s3.env());
     REQUIRE_MESSAGE(imp.exit_code == ec::kOk, imp.err);
   }
-  CHECK(fold_contents(tmp.file("dst-log")) == data);
+  CHECK(fold_model(tmp.file("dst-log")) == data);
   // --endpoint instead of AWS_ENDPOINT_URL.
   auto flag = run_slip({"import", url, "--to", tmp.file("dst2"), "--endpoint", s3.endpoint()}, "",
                        with(s3.env(), "AWS_ENDPOINT_URL"));
@@ -191,7 +180,7 @@ TEST_CASE("export s3: the server killed mid-upload leaves the pointer and the ol
   CHECK(std::count(ls.out.begin(), ls.out.end(), '\n') == 1);  // no manifest of the big one
   auto imp = run_slip({"import", url, "--to", tmp.file("dst")}, "", env);
   REQUIRE_MESSAGE(imp.exit_code == ec::kOk, imp.err);
-  CHECK(fold_contents(tmp.file("dst")) == first);
+  CHECK(fold_model(tmp.file("dst")) == first);
 }
 
 TEST_CASE("export s3: wrong credentials are a clear error that prints no secret") {

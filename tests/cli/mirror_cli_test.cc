@@ -13,39 +13,19 @@
 #include "slip/fold.h"
 #include "support/background.h"
 #include "support/files.h"
+#include "support/folds.h"
 #include "support/nats_server.h"
 #include "support/process.h"
 
+using slip::test::fold_model;
 using slip::test::NatsServer;
+using slip::test::put_value;
 using slip::test::run_slip;
 namespace ec = slip::exit_code;
 using namespace std::chrono_literals;
 using Model = std::map<std::string, std::string>;
 
 namespace {
-
-Model fold_contents(const std::string& backend, const std::string& path,
-                    std::uint64_t* cursor = nullptr) {
-  auto store =
-      backend == "log" ? slip::fold::open_log(path, {}) : slip::fold::open_leveldb(path, {});
-  REQUIRE_MESSAGE(store.is_ok(), store.status().to_string());
-  Model m;
-  CHECK((*store)
-            ->scan("",
-                   [&](std::string_view k, const slip::fold::Value& v) {
-                     m.emplace(std::string(k), v.value);
-                     return true;
-                   })
-            .is_ok());
-  if (cursor != nullptr) *cursor = (*store)->cursor() ? *(*store)->cursor()->revision() : 0;
-  return m;
-}
-
-void put(const NatsServer& s, const std::string& bucket, const std::string& key,
-         const std::string& value) {
-  auto r = run_slip({"kv", "put", bucket, key, value, "-s", s.url()});
-  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-}
 
 std::string fold_path(const slip::test::TempDir& dir, const std::string& backend) {
   return dir.file(backend == "log" ? "fold.snap" : "fold.ldb");
@@ -77,7 +57,7 @@ TEST_CASE("mirror: --once leaves a fold equal to the bucket, for both backends a
   Model bucket;
   for (int i = 0; i < 40; ++i) {
     const std::string key = (i % 2 ? "node." : "cert.") + std::to_string(i % 13);
-    put(server, "cfg", key, "v" + std::to_string(i));
+    put_value(server, "cfg", key, "v" + std::to_string(i));
     bucket[key] = "v" + std::to_string(i);
   }
   REQUIRE(run_slip({"kv", "del", "cfg", "node.1", "-s", server.url()}).exit_code == 0);
@@ -95,7 +75,7 @@ TEST_CASE("mirror: --once leaves a fold equal to the bucket, for both backends a
                          "--once", "-s", server.url()});
     REQUIRE_MESSAGE(all.exit_code == ec::kOk, all.err);
     std::uint64_t cursor = 0;
-    CHECK(fold_contents(backend, fold_path(dir, backend), &cursor) == bucket);
+    CHECK(fold_model(fold_path(dir, backend), &cursor) == bucket);
     CHECK(cursor == 42);
     // The snapshot tools read both kinds of fold.
     auto verify = run_slip({"snapshot", "verify", "--json", fold_path(dir, backend)});
@@ -113,14 +93,14 @@ TEST_CASE("mirror: --once leaves a fold equal to the bucket, for both backends a
     auto prefix = run_slip({"mirror", "cfg", "--to", scoped, "--backend", backend, "--prefix",
                             "node.", "--once", "-s", server.url()});
     REQUIRE(prefix.exit_code == ec::kOk);
-    CHECK(fold_contents(backend, scoped) == nodes);
+    CHECK(fold_model(scoped) == nodes);
   }
 }
 
 TEST_CASE("mirror: a second mirror on the same fold is refused") {
   NatsServer server;
   REQUIRE(run_slip({"kv", "add", "b", "-s", server.url()}).exit_code == 0);
-  put(server, "b", "k", "v");
+  put_value(server, "b", "k", "v");
   slip::test::TempDir dir;
   const std::string path = dir.file("fold.snap");
   slip::test::BackgroundProcess daemon(
@@ -141,14 +121,14 @@ TEST_CASE(
     "mirror: an expired cursor resyncs; keys deleted, purged and recreated in the gap converge") {
   NatsServer server;
   REQUIRE(run_slip({"kv", "add", "h1", "--history", "1", "-s", server.url()}).exit_code == 0);
-  for (const char* k : {"a", "b", "c", "d", "e"}) put(server, "h1", k, "old");
+  for (const char* k : {"a", "b", "c", "d", "e"}) put_value(server, "h1", k, "old");
   slip::test::TempDir dir;
   for (const char* backend : {"log", "leveldb"}) {
     const std::string path = fold_path(dir, backend);
     REQUIRE(
         run_slip({"mirror", "h1", "--to", path, "--backend", backend, "--once", "-s", server.url()})
             .exit_code == 0);
-    CHECK(fold_contents(backend, path).size() == 5);
+    CHECK(fold_model(path).size() == 5);
   }
   // The gap: a deleted, b purged, c deleted and recreated, d and e rewritten
   // (with history 1 the stream now starts after the folds' cursor), then the
@@ -156,9 +136,9 @@ TEST_CASE(
   REQUIRE(run_slip({"kv", "del", "h1", "a", "-s", server.url()}).exit_code == 0);
   REQUIRE(run_slip({"kv", "purge", "h1", "b", "-s", server.url()}).exit_code == 0);
   REQUIRE(run_slip({"kv", "del", "h1", "c", "-s", server.url()}).exit_code == 0);
-  put(server, "h1", "c", "new");
-  put(server, "h1", "d", "new");
-  put(server, "h1", "e", "new");
+  put_value(server, "h1", "c", "new");
+  put_value(server, "h1", "d", "new");
+  put_value(server, "h1", "e", "new");
   erase_key_from_stream(server, "h1", "a");
   erase_key_from_stream(server, "h1", "b");
   const Model expected{{"c", "new"}, {"d", "new"}, {"e", "new"}};
@@ -168,7 +148,7 @@ TEST_CASE(
     auto run = run_slip({"mirror", "h1", "--to", path, "--once", "-s", server.url()});
     REQUIRE_MESSAGE(run.exit_code == ec::kOk, run.err);
     CHECK(run.err.find("resync") != std::string::npos);
-    CHECK(fold_contents(backend, path) == expected);
+    CHECK(fold_model(path) == expected);
   }
 }
 
@@ -202,7 +182,7 @@ TEST_CASE("mirror: kill -9 at random moments under concurrent writes never loses
       std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 150));
       mirror.stop(SIGKILL);
       std::uint64_t cursor = 0;
-      Model fold = fold_contents(backend, path, &cursor);
+      Model fold = fold_model(path, &cursor);
       CAPTURE(rounds);
       CAPTURE(cursor);
       // The cursor never names a revision whose data is missing.
@@ -216,7 +196,7 @@ TEST_CASE("mirror: kill -9 at random moments under concurrent writes never loses
     auto last = run_slip({"mirror", "crash", "--to", path, "--once", "-s", server.url()});
     REQUIRE_MESSAGE(last.exit_code == ec::kOk, last.err);
     std::uint64_t cursor = 0;
-    Model fold = fold_contents(backend, path, &cursor);
+    Model fold = fold_model(path, &cursor);
     CHECK(cursor == static_cast<std::uint64_t>(total));
     CHECK(fold.size() == static_cast<std::size_t>(total));
   }

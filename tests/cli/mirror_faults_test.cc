@@ -31,11 +31,14 @@
 #include "slip/snapshot.h"
 #include "support/background.h"
 #include "support/files.h"
+#include "support/folds.h"
 #include "support/nats_server.h"
 #include "support/process.h"
 
 using slip::test::BackgroundProcess;
+using slip::test::fold_model;
 using slip::test::NatsServer;
+using slip::test::put_value;
 using slip::test::run_slip;
 using slip::test::wait_until;
 namespace ec = slip::exit_code;
@@ -245,23 +248,6 @@ BucketState read_bucket(const std::string& urls, const std::string& bucket) {
   return state;
 }
 
-// Opens a fold that no mirror holds, and reads it whole.
-Model fold_contents(const std::string& backend, const std::string& path, std::uint64_t* cursor) {
-  auto store =
-      backend == "log" ? slip::fold::open_log(path, {}) : slip::fold::open_leveldb(path, {});
-  REQUIRE_MESSAGE(store.is_ok(), store.status().to_string());
-  Model m;
-  CHECK((*store)
-            ->scan("",
-                   [&](std::string_view k, const slip::fold::Value& v) {
-                     m.emplace(std::string(k), v.value);
-                     return true;
-                   })
-            .is_ok());
-  *cursor = (*store)->cursor() ? *(*store)->cursor()->revision() : 0;
-  return m;
-}
-
 // Whether NEEDLE occurs in the fold at PATH: in the file (log backend) or
 // in any file of the directory (LevelDB).
 bool fold_bytes_contain(const std::string& path, const std::string& needle) {
@@ -377,7 +363,7 @@ TEST_CASE("mirror faults: a nats-server restarted under a running mirror, both b
     CAPTURE(err);
     CHECK(final_cursor(err) == bucket.head);
     std::uint64_t cursor = 0;
-    const Model fold = fold_contents(backend, path, &cursor);
+    const Model fold = fold_model(path, &cursor);
     CHECK(cursor == bucket.head);
     CHECK(fold.size() == 600 - 60);  // every tenth put deleted a key
     CHECK(fold == bucket.model());
@@ -417,7 +403,7 @@ TEST_CASE("mirror faults: losing the connected node of a 3-node cluster with an 
   CAPTURE(err);
   CHECK(final_cursor(err) == bucket.head);
   std::uint64_t cursor = 0;
-  const Model fold = fold_contents("log", path, &cursor);
+  const Model fold = fold_model(path, &cursor);
   CHECK(cursor == bucket.head);
   CHECK(fold.size() == 400 - 40);
   CHECK(fold == bucket.model());
@@ -457,7 +443,7 @@ TEST_CASE("mirror faults: a full filesystem re-queues the batch; freeing space l
                   slip::test::read_file(err_path));
   CHECK(mirror.stop(SIGTERM) == ec::kOk);
   std::uint64_t cursor = 0;
-  const Model fold = fold_contents("log", path, &cursor);
+  const Model fold = fold_model(path, &cursor);
   CHECK(cursor == bucket.head);
   CHECK(fold == bucket.model());
 }

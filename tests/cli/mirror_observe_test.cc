@@ -12,11 +12,13 @@
 #include "slip/snapshot.h"
 #include "support/background.h"
 #include "support/files.h"
+#include "support/folds.h"
 #include "support/nats_server.h"
 #include "support/process.h"
 
 using slip::test::BackgroundProcess;
 using slip::test::NatsServer;
+using slip::test::put_value;
 using slip::test::read_file;
 using slip::test::run_slip;
 using slip::test::wait_until;
@@ -24,12 +26,6 @@ namespace ec = slip::exit_code;
 using namespace std::chrono_literals;
 
 namespace {
-
-void put(const NatsServer& s, const std::string& bucket, const std::string& key,
-         const std::string& value) {
-  auto r = run_slip({"kv", "put", bucket, key, value, "-s", s.url()});
-  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-}
 
 // The value of METRIC{bucket="..."} in a Prometheus text page, or -1.
 double metric_value(const std::string& page, const std::string& metric) {
@@ -55,7 +51,7 @@ std::vector<nlohmann::json> json_lines(const std::string& text) {
 
 // A log fold's keys, read without taking the writer's lock (the mirror
 // may be running).
-std::map<std::string, std::string> fold_contents(const std::string& path) {
+std::map<std::string, std::string> replayed_fold(const std::string& path) {
   if (::access(path.c_str(), F_OK) != 0) return {};  // not created yet
   auto state = slip::snapshot::replay(path);
   REQUIRE_MESSAGE(state.is_ok(), state.status().to_string());
@@ -69,7 +65,7 @@ std::map<std::string, std::string> fold_contents(const std::string& path) {
 TEST_CASE("mirror: --metrics serves the cursor, the head and the counters while running") {
   NatsServer server;
   REQUIRE(run_slip({"kv", "add", "cfg", "-s", server.url()}).exit_code == 0);
-  for (int i = 0; i < 5; ++i) put(server, "cfg", "k" + std::to_string(i), "v");
+  for (int i = 0; i < 5; ++i) put_value(server, "cfg", "k" + std::to_string(i), "v");
   slip::test::TempDir dir;
   const std::string log = dir.file("mirror.out");
   BackgroundProcess mirror({SLIP_BINARY, "mirror", "cfg", "--to", dir.file("f.snap"), "--metrics",
@@ -86,7 +82,7 @@ TEST_CASE("mirror: --metrics serves the cursor, the head and the counters while 
         return true;
       },
       10s));
-  put(server, "cfg", "k9", "late");  // revision 6
+  put_value(server, "cfg", "k9", "late");  // revision 6
   std::string page;
   REQUIRE(wait_until(
       [&] {
@@ -119,7 +115,7 @@ TEST_CASE("mirror: --metrics serves the cursor, the head and the counters while 
 TEST_CASE("mirror: --log-format json writes one object per event, with the counts") {
   NatsServer server;
   REQUIRE(run_slip({"kv", "add", "cfg", "-s", server.url()}).exit_code == 0);
-  for (int i = 0; i < 7; ++i) put(server, "cfg", "k" + std::to_string(i), "v");
+  for (int i = 0; i < 7; ++i) put_value(server, "cfg", "k" + std::to_string(i), "v");
   slip::test::TempDir dir;
   auto r = run_slip({"mirror", "cfg", "--to", dir.file("f.snap"), "--once", "--log-format", "json",
                      "-s", server.url()});
@@ -145,7 +141,7 @@ TEST_CASE("mirror: --log-format json writes one object per event, with the count
 TEST_CASE("mirror: the progress line is drawn on a terminal and never into a pipe") {
   NatsServer server;
   REQUIRE(run_slip({"kv", "add", "cfg", "-s", server.url()}).exit_code == 0);
-  for (int i = 0; i < 3; ++i) put(server, "cfg", "k" + std::to_string(i), "v");
+  for (int i = 0; i < 3; ++i) put_value(server, "cfg", "k" + std::to_string(i), "v");
   slip::test::TempDir dir;
   // script(1) gives the mirror a pseudo-terminal for stdin/stdout/stderr.
   const std::string cmd = std::string(SLIP_BINARY) + " mirror cfg --once --to " +
@@ -167,7 +163,7 @@ TEST_CASE("mirror: a fold refuses another bucket or another scope") {
   NatsServer server;
   REQUIRE(run_slip({"kv", "add", "cfg", "-s", server.url()}).exit_code == 0);
   REQUIRE(run_slip({"kv", "add", "other", "-s", server.url()}).exit_code == 0);
-  put(server, "cfg", "a.1", "x");
+  put_value(server, "cfg", "a.1", "x");
   slip::test::TempDir dir;
   for (const std::string backend : {"log", "leveldb"}) {
     CAPTURE(backend);
@@ -195,12 +191,12 @@ TEST_CASE("mirror: history evicted under a running mirror leads to a resync, not
   // Revisions expire after a second: KV buckets refuse writes past
   // max_bytes, so age is how retention evicts here.
   REQUIRE(run_slip({"kv", "add", "cfg", "--max-age", "1s", "-s", server.url()}).exit_code == 0);
-  put(server, "cfg", "victim", "here");  // revision 1
+  put_value(server, "cfg", "victim", "here");  // revision 1
   slip::test::TempDir dir;
   const std::string fold = dir.file("f.snap");
   const std::string log = dir.file("mirror.out");
   BackgroundProcess mirror({SLIP_BINARY, "mirror", "cfg", "--to", fold, "-s", server.url()}, log);
-  REQUIRE(wait_until([&] { return fold_contents(fold).count("victim") == 1; }, 10s));
+  REQUIRE(wait_until([&] { return replayed_fold(fold).count("victim") == 1; }, 10s));
   // Freeze the mirror, delete the victim, and let the delete marker age
   // out of the bucket before the mirror can see it.
   REQUIRE(::kill(mirror.pid(), SIGSTOP) == 0);
@@ -218,11 +214,11 @@ TEST_CASE("mirror: history evicted under a running mirror leads to a resync, not
                nlohmann::json::parse(status.out)["values"].get<std::uint64_t>() == 0;
       },
       10s));
-  put(server, "cfg", "after", "eviction");  // revision 3: delivery jumps over 2
+  put_value(server, "cfg", "after", "eviction");  // revision 3: delivery jumps over 2
   REQUIRE(::kill(mirror.pid(), SIGCONT) == 0);
-  REQUIRE(wait_until([&] { return fold_contents(fold).count("after") == 1; }, 10s));
+  REQUIRE(wait_until([&] { return replayed_fold(fold).count("after") == 1; }, 10s));
   CHECK(mirror.stop(SIGTERM) == 0);
-  auto m = fold_contents(fold);
+  auto m = replayed_fold(fold);
   CHECK(m.count("victim") == 0);
   const std::string err = read_file(log + ".err");
   CHECK_MESSAGE(err.find("retention evicted revisions after ") != std::string::npos, err);
