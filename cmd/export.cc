@@ -4,9 +4,13 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "core/duration.h"
+#include "fold/lock.h"
+#include "fold/origin.h"
 #include "json_fields.h"
 #include "progress.h"
 #include "signals.h"
@@ -131,6 +135,37 @@ Status apply_fold_origin(fold::Store& store, const ExportOptions& o, artifact::E
   return Status::ok();
 }
 
+// The fast path for a log fold file in canonical form, under the fold's
+// lock (held until staging is done: publishing needs only the staged
+// copy). kNotSupported: not a log fold, not canonical, or scoped.
+Result<std::unique_ptr<artifact::StagedArtifact>> stage_canonical_log_fold(
+    const ExportOptions& o, artifact::ExportOptions* eo) {
+  auto backend = fold::detect_backend(o.from);
+  if (!backend) return backend.status();
+  if (!*backend || **backend != "log" || !o.prefixes.empty())
+    return Status::not_supported("not a whole log fold");
+  auto lock = fold::FileLock::acquire(o.from + ".lock");
+  if (!lock) return lock.status();
+  std::optional<fold::Origin> origin;
+  if (std::ifstream in(o.from + ".origin"); in) {
+    std::stringstream text;
+    text << in.rdbuf();
+    auto decoded = fold::decode_origin(text.str(), o.from + ".origin");
+    if (!decoded) return decoded.status();
+    origin = std::move(*decoded);
+  }
+  if (origin) {
+    if (!o.bucket.empty() && o.bucket != origin->bucket)
+      return Status::invalid_argument(o.from + " is a fold of " + fold::describe(*origin) +
+                                      ", not of bucket " + o.bucket);
+    if (!origin->prefixes.empty()) return Status::not_supported("a scoped fold");
+    eo->bucket = origin->bucket;
+  } else if (o.bucket.empty()) {
+    return Status::not_supported("no origin: the store path explains");
+  }
+  return artifact::stage_canonical_log(o.from, *eo);
+}
+
 }  // namespace
 
 Status run_export(const ExportOptions& o, Context& ctx) {
@@ -199,6 +234,12 @@ Status run_export(const ExportOptions& o, Context& ctx) {
   artifact::ExportReport report;
   auto run = [&]() -> Status {
     if (!o.from.empty()) {
+      {
+        // A canonical log fold is its own payload: no replay, no re-encoding.
+        auto staged = stage_canonical_log_fold(o, &eo);
+        if (staged) return artifact::publish(**staged, **loc, eo, &report);
+        if (staged.status().kind() != StatusKind::kNotSupported) return staged.status();
+      }
       auto store = open_idle_fold(o.from);
       if (!store) return store.status();
       SLIP_RETURN_IF_ERROR(apply_fold_origin(**store, o, &eo));

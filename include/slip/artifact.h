@@ -126,6 +126,15 @@ class StagedArtifact {
 // commits). Needs scratch space for the compressed payload.
 Result<std::unique_ptr<StagedArtifact>> stage(fold::Store& store, const ExportOptions& options);
 
+// The same for a log fold file already in canonical form (compacted, or
+// imported from an artifact), when the whole fold is exported: its bytes
+// are the payload, so it is neither replayed into memory nor re-encoded.
+// The caller holds the fold's lock. kNotSupported when the file is not
+// canonical (or damaged, or a scope was asked for): use stage() on the
+// opened store instead.
+Result<std::unique_ptr<StagedArtifact>> stage_canonical_log(const std::string& path,
+                                                            const ExportOptions& options);
+
 // Uploads a staged artifact (unless an identical one is stored), writes
 // its manifest, then moves the pointer and prunes. Does not need the
 // store: a mirror stages between commits and publishes while it goes on.

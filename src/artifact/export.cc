@@ -10,7 +10,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
+#include <future>
 #include <map>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -19,6 +22,7 @@
 #include "fs/io.h"
 #include "slip/artifact.h"
 #include "slip/kv.h"
+#include "slip/snapshot_reader.h"
 #include "slip/snapshot_writer.h"
 
 #ifndef SLIP_VERSION
@@ -236,25 +240,57 @@ StagedArtifact::~StagedArtifact() {
   if (!path_.empty()) ::unlink(path_.c_str());
 }
 
-Result<std::unique_ptr<StagedArtifact>> stage(fold::Store& store, const ExportOptions& o) {
-  SLIP_RETURN_IF_ERROR(kv::validate_bucket_name(o.bucket));
-  auto cursor = store.cursor();
-  if (!cursor) {
-    return Status::invalid_argument(
-        "the fold has no cursor yet: nothing to export (let 'slip mirror' catch up first)");
+namespace {
+
+// SHA-256 computed on a helper thread, one chunk behind the caller, so the
+// hash of the plain stream overlaps with feeding the compressor instead of
+// adding to it. Each chunk is copied (the caller reuses its buffer).
+class BackgroundSha256 {
+ public:
+  ~BackgroundSha256() { wait(); }
+  void update(const char* data, std::size_t size) {
+    wait();  // the previous chunk is hashed: its buffer is free again
+    std::string& chunk = chunks_[next_];
+    next_ ^= 1;
+    chunk.assign(data, size);
+    pending_ = std::async(std::launch::async, [this, &chunk] { hash_.update(chunk); });
   }
+  Sha256& finished() {
+    wait();
+    return hash_;
+  }
+
+ private:
+  void wait() {
+    if (pending_.valid()) pending_.get();
+  }
+  Sha256 hash_;
+  std::string chunks_[2];
+  int next_ = 0;
+  std::future<void> pending_;
+};
+
+// The manifest fields known before the payload is written.
+Manifest new_manifest(const ExportOptions& o, const VersionToken& cursor) {
   Manifest m;
   m.slip_version = SLIP_VERSION;
   m.bucket = o.bucket;
   m.scope = o.prefixes;
   std::sort(m.scope.begin(), m.scope.end());
   m.scope.erase(std::unique(m.scope.begin(), m.scope.end()), m.scope.end());
-  m.cursor = *cursor;
+  m.cursor = cursor;
   m.compression = "zstd";
   m.compression_level = o.level;
   m.zstd_version = ZSTD_versionString();
   m.created_ns = now_ns();
+  return m;
+}
 
+// Compresses what EMIT produces into a scratch file, hashing both streams,
+// and completes M (entries from EMIT, sizes, hashes, id, payload key).
+Result<std::unique_ptr<StagedArtifact>> stage_stream(
+    const ExportOptions& o, Manifest m,
+    const std::function<Result<std::uint64_t>(const Sink& sink)>& emit) {
   // The id names the payload's hash, known only at the end of the stream,
   // and object stores cannot rename: so the compressed stream goes to a
   // scratch file first and is uploaded under its id afterwards.
@@ -275,7 +311,8 @@ Result<std::unique_ptr<StagedArtifact>> stage(fold::Store& store, const ExportOp
     }
   } scratch{fd, path};
 
-  Sha256 plain_hash, compressed_hash;
+  BackgroundSha256 plain_hash;
+  Sha256 compressed_hash;
   auto compressor = ZstdCompressor::create(
       o.level, o.workers > 0 ? o.workers : static_cast<int>(std::thread::hardware_concurrency()),
       [&](const char* data, std::size_t size) {
@@ -283,27 +320,97 @@ Result<std::unique_ptr<StagedArtifact>> stage(fold::Store& store, const ExportOp
         return fs::write_all(fd, data, size, path);
       });
   if (!compressor) return compressor.status();
-  const std::uint64_t total = o.prefixes.empty() ? store.size() : 0;
-  auto entries = emit_canonical(
-      store, m.scope, m.cursor,
-      [&](const char* data, std::size_t n) {
-        plain_hash.update(data, n);
-        return (*compressor)->write(data, n);
-      },
-      [&](std::uint64_t done) {
-        if (o.compress_progress) o.compress_progress(done, total);
-      });
+  auto entries = emit([&](const char* data, std::size_t n) {
+    plain_hash.update(data, n);
+    return (*compressor)->write(data, n);
+  });
   if (!entries) return entries.status().with_context("stage the payload in " + path);
   SLIP_RETURN_IF_ERROR((*compressor)->finish().with_context("stage the payload in " + path));
   m.entries = *entries;
-  m.uncompressed_size = plain_hash.bytes();
-  m.uncompressed_sha256 = plain_hash.hex_digest();
+  m.uncompressed_size = plain_hash.finished().bytes();
+  m.uncompressed_sha256 = plain_hash.finished().hex_digest();
   m.compressed_size = compressed_hash.bytes();
   m.compressed_sha256 = compressed_hash.hex_digest();
   m.id = artifact_id(m);
   m.payload = payload_key(m.bucket, m.id);
   scratch.path.clear();
   return std::make_unique<StagedArtifact>(std::move(m), path);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<StagedArtifact>> stage(fold::Store& store, const ExportOptions& o) {
+  SLIP_RETURN_IF_ERROR(kv::validate_bucket_name(o.bucket));
+  auto cursor = store.cursor();
+  if (!cursor) {
+    return Status::invalid_argument(
+        "the fold has no cursor yet: nothing to export (let 'slip mirror' catch up first)");
+  }
+  Manifest m = new_manifest(o, *cursor);
+  const std::uint64_t total = o.prefixes.empty() ? store.size() : 0;
+  const std::vector<std::string> scope = m.scope;
+  return stage_stream(o, std::move(m), [&](const Sink& sink) {
+    return emit_canonical(store, scope, *cursor, sink, [&](std::uint64_t done) {
+      if (o.compress_progress) o.compress_progress(done, total);
+    });
+  });
+}
+
+Result<std::unique_ptr<StagedArtifact>> stage_canonical_log(const std::string& path,
+                                                            const ExportOptions& o) {
+  SLIP_RETURN_IF_ERROR(kv::validate_bucket_name(o.bucket));
+  if (!o.prefixes.empty()) return Status::not_supported("a scoped export re-encodes the fold");
+  // First pass: is the file canonical (keys strictly ascending, no
+  // deletes, one cursor and only at the end, a clean end)? Then its bytes
+  // are exactly what emit_canonical would write.
+  auto reader = snapshot::Reader::open(path);
+  if (!reader) return reader.status();
+  snapshot::Record rec;
+  std::string previous;
+  bool first = true;
+  std::optional<VersionToken> cursor;
+  std::uint64_t entries = 0;
+  while ((*reader)->next(&rec)) {
+    if (cursor || rec.type == snapshot::RecordType::kDelete)
+      return Status::not_supported("not canonical");
+    if (rec.type == snapshot::RecordType::kCursor) {
+      cursor = rec.version;
+      continue;
+    }
+    if (!first && rec.key <= std::string_view(previous))
+      return Status::not_supported("not canonical");
+    previous.assign(rec.key);
+    first = false;
+    ++entries;
+  }
+  SLIP_RETURN_IF_ERROR((*reader)->io_status());
+  if ((*reader)->problem().damage != snapshot::Damage::kNone)
+    return Status::not_supported("damaged: the fold store decides what to do with it");
+  if (!cursor) {
+    return Status::invalid_argument(
+        "the fold has no cursor yet: nothing to export (let 'slip mirror' catch up first)");
+  }
+  // Second pass: the file's bytes are the payload.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::from_errno(errno, "open " + path);
+  struct Fd {
+    int fd;
+    ~Fd() { ::close(fd); }
+  } guard{fd};
+  return stage_stream(o, new_manifest(o, *cursor), [&](const Sink& sink) -> Result<std::uint64_t> {
+    std::string buf(kChunk, '\0');
+    std::uint64_t done = 0;
+    for (;;) {
+      ssize_t n = ::read(fd, buf.data(), buf.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Status::from_errno(errno, "read " + path);
+      if (n == 0) break;
+      SLIP_RETURN_IF_ERROR(sink(buf.data(), static_cast<std::size_t>(n)));
+      done += static_cast<std::uint64_t>(n);
+      if (o.compress_progress) o.compress_progress(done, 0);
+    }
+    return entries;
+  });
 }
 
 Status publish(StagedArtifact& staged, location::Location& loc, const ExportOptions& o,

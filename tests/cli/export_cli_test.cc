@@ -172,6 +172,35 @@ TEST_CASE("export: round trip through file:// into both backends; mirror resumes
   CHECK(dumps[0] == dumps[1]);
 }
 
+TEST_CASE("export: a canonical log fold is its own payload: the same artifact as from its mirror") {
+  NatsServer server;
+  auto client = client_for(server);
+  auto cfg = bucket_of(*client, "cfg");
+  fill(*cfg, 60);
+  REQUIRE(cfg->del("node.3", std::nullopt).is_ok());
+  TempDir tmp;
+  mirror_once(server, "cfg", tmp.file("fold.snap"));
+  const std::string loc = "file://" + tmp.file("exports");
+  // The mirror's fold is not canonical (cursor records between batches):
+  // exported through the store.
+  auto first = export_json({"--from", tmp.file("fold.snap"), "--to", loc});
+  // Its compacted copy is canonical: exported as its bytes, which must be
+  // exactly the payload the store path wrote (same id, so "reused").
+  auto compact = run_slip({"snapshot", "compact", tmp.file("fold.snap"), "-o", tmp.file("c.snap")});
+  REQUIRE_MESSAGE(compact.exit_code == 0, compact.err);
+  auto second = export_json({"--from", tmp.file("c.snap"), "--bucket", "cfg", "--to", loc});
+  CHECK(second["id"] == first["id"]);
+  CHECK(second["reused"] == true);
+  // And it imports back to the same bytes.
+  REQUIRE(run_slip({"import", loc, "--to", tmp.file("back.snap")}).exit_code == ec::kOk);
+  CHECK(slip::test::read_file(tmp.file("back.snap")) == slip::test::read_file(tmp.file("c.snap")));
+  // A canonical fold of another bucket is refused like any other.
+  slip::test::write_file(tmp.file("c.snap.origin"), R"({"bucket":"other","prefixes":[]})");
+  auto wrong = run_slip({"export", "--from", tmp.file("c.snap"), "--bucket", "cfg", "--to", loc});
+  CHECK(wrong.exit_code == ec::kUsage);
+  CHECK(wrong.err.find("is a fold of bucket other") != std::string::npos);
+}
+
 TEST_CASE("export: straight from a live bucket, with the bucket's cursor") {
   NatsServer server;
   auto client = client_for(server);
