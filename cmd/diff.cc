@@ -178,13 +178,7 @@ class Sources {
   Result<std::unique_ptr<diff::Source>> open_artifact_checked(const std::string& url) {
     auto loc = open_location_from_flags(url, o_.loc);
     if (!loc) return loc.status();
-    std::string bucket = o_.bucket;
-    if (bucket.empty()) {
-      auto only = only_bucket(**loc);
-      if (!only) return only.status();
-      bucket = *only;
-    }
-    auto manifest = artifact::resolve(**loc, bucket, o_.artifact);
+    auto manifest = resolve_manifest(**loc, o_.bucket, o_.artifact);
     if (!manifest) return manifest.status();
     if (!scratch_) scratch_ = std::make_unique<ScratchDir>();
     SLIP_RETURN_IF_ERROR(scratch_->status);

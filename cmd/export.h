@@ -10,6 +10,7 @@
 #include "command.h"
 #include "connection_flags.h"
 #include "location_flags.h"
+#include "slip/artifact.h"
 
 namespace slip::cli {
 
@@ -57,5 +58,10 @@ Status run_import(const ImportOptions& options, Context& ctx);
 // The bucket whose artifacts LOCATION holds when there is exactly one
 // (used when --bucket is omitted).
 Result<std::string> only_bucket(location::Location& location);
+
+// The manifest of artifact ID (empty: the one the pointer names) of BUCKET
+// (empty: the only bucket under LOCATION).
+Result<artifact::Manifest> resolve_manifest(location::Location& location, const std::string& bucket,
+                                            const std::string& id);
 
 }  // namespace slip::cli

@@ -67,19 +67,21 @@ Result<std::string> only_bucket(location::Location& loc) {
   return buckets->front();
 }
 
+Result<artifact::Manifest> resolve_manifest(location::Location& loc, const std::string& bucket,
+                                            const std::string& id) {
+  if (!bucket.empty()) return artifact::resolve(loc, bucket, id);
+  auto only = only_bucket(loc);
+  if (!only) return only.status();
+  return artifact::resolve(loc, *only, id);
+}
+
 Status run_import(const ImportOptions& o, Context& ctx) {
   if (o.to.empty() == o.to_bucket.empty())
     return Status::invalid_argument("give exactly one of --to PATH and --to-bucket BUCKET");
   if (!o.to_bucket.empty()) SLIP_RETURN_IF_ERROR(kv::validate_bucket_name(o.to_bucket));
   auto loc = open_location_from_flags(o.location, o.loc);
   if (!loc) return loc.status();
-  std::string bucket = o.bucket;
-  if (bucket.empty()) {
-    auto only = only_bucket(**loc);
-    if (!only) return only.status();
-    bucket = *only;
-  }
-  auto manifest = artifact::resolve(**loc, bucket, o.artifact);
+  auto manifest = resolve_manifest(**loc, o.bucket, o.artifact);
   if (!manifest) return manifest.status();
   const artifact::Manifest& m = *manifest;
 
