@@ -141,7 +141,7 @@ class EventLog {
       line = "slip: mirror: " + e.message;
     } else {
       line = "{\"time\":";
-      append_json_string(&line, format_rfc3339(wall_clock_ns()));
+      append_json_string(&line, format_rfc3339(now_unix_ns()));
       line += ",\"level\":";
       append_json_string(&line, e.level);
       line += ",\"event\":";
@@ -163,12 +163,6 @@ class EventLog {
   }
 
  private:
-  static std::int64_t wall_clock_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
-
   bool json_;
   std::string bucket_;
   ProgressBar* bar_;

@@ -19,6 +19,7 @@
 
 #include "artifact/codec.h"
 #include "artifact/common.h"
+#include "core/time_format.h"
 #include "fs/io.h"
 #include "slip/artifact.h"
 #include "slip/kv.h"
@@ -77,12 +78,6 @@ Result<std::uint64_t> emit_canonical(fold::Store& store, const std::vector<std::
   snapshot::encode_cursor(&buf, cursor);
   SLIP_RETURN_IF_ERROR(sink(buf.data(), buf.size()));
   return entries;
-}
-
-std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 void log(const ExportOptions& o, const std::string& line) {
@@ -202,7 +197,7 @@ Status prune(location::Location& loc, const std::string& bucket, std::size_t kee
   std::vector<Manifest> all;
   for (Listing& l : *listed) all.push_back(std::move(l.manifest));
   std::reverse(all.begin(), all.end());
-  const std::int64_t now = now_ns();
+  const std::int64_t now = now_unix_ns();
   const std::int64_t grace_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(grace).count();
   std::set<std::string> known;
   for (std::size_t i = 0; i < all.size(); ++i) {
@@ -282,7 +277,7 @@ Manifest new_manifest(const ExportOptions& o, const VersionToken& cursor) {
   m.compression = "zstd";
   m.compression_level = o.level;
   m.zstd_version = ZSTD_versionString();
-  m.created_ns = now_ns();
+  m.created_ns = now_unix_ns();
   return m;
 }
 

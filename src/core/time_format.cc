@@ -16,6 +16,12 @@ void put_digits(char* end, unsigned long v, int width) {
 
 }  // namespace
 
+std::int64_t now_unix_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 // Calendar arithmetic from <chrono> rather than gmtime_r + snprintf: watch
 // formats one timestamp per update, and gmtime_r takes glibc's timezone
 // lock and snprintf parses its format each time. An int64 of nanoseconds

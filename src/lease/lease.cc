@@ -8,12 +8,6 @@ namespace slip::lease {
 
 namespace {
 
-std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 struct Held {
   std::string holder;
   std::int64_t expires_ns = 0;
@@ -44,7 +38,7 @@ std::string Lease::value(std::optional<std::uint64_t> cursor) const {
 Result<std::unique_ptr<Lease>> Lease::acquire(kv::Bucket& bucket, const std::string& key,
                                               std::chrono::milliseconds ttl,
                                               const std::string& holder) {
-  const std::int64_t now = now_ns();
+  const std::int64_t now = now_unix_ns();
   std::unique_ptr<Lease> lease(
       new Lease(bucket, key, holder, now,
                 now + std::chrono::duration_cast<std::chrono::nanoseconds>(ttl).count()));
@@ -91,7 +85,7 @@ Status Lease::check() {
     return Status::conflict("lost the lease " + key_ + ": taken over by " +
                             (held ? held->holder : std::string("another node")));
   }
-  if (now_ns() >= expires_ns_)
+  if (now_unix_ns() >= expires_ns_)
     return Status::conflict("lost the lease " + key_ + ": it expired at " +
                             format_rfc3339(expires_ns_) + " (raise --lease-ttl)");
   return Status::ok();

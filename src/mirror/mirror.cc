@@ -1,4 +1,5 @@
 #include "slip/mirror.h"
+#include "core/time_format.h"
 
 #include <algorithm>
 #include <chrono>
@@ -7,12 +8,6 @@
 namespace slip::mirror {
 
 namespace {
-
-std::int64_t wall_clock_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 void emit(const Options& options, Event event) {
   if (options.log) options.log(event);
@@ -49,7 +44,7 @@ class FoldAdapter final : public watch::UpdateSink, public watch::CursorStore {
     staged_.clear();
     stats_.cursor = cursor;
     stats_.keys = store_.size();
-    stats_.last_commit_ns = wall_clock_ns();
+    stats_.last_commit_ns = now_unix_ns();
     if (watcher_ != nullptr) {
       stats_.pending = watcher_->pending();
       if (watcher_->caught_up() && !stats_.caught_up.exchange(true)) {
