@@ -2,12 +2,18 @@
 // UTF-8 validation. Internal header (src/), not part of the public API.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
 namespace slip {
 
 std::string to_hex(std::string_view bytes);
+// The value of a hex digit of either case, or -1.
+int hex_digit_value(char c);
+// The bytes of lowercase hex text (what to_hex writes); nullopt for
+// anything else (odd length, upper case, other characters).
+std::optional<std::string> from_hex(std::string_view hex);
 std::string to_base64(std::string_view bytes);
 
 // True when BYTES is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).

@@ -3,6 +3,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/text.h"
 #include "location/schemes.h"
 #include "slip/location.h"
 
@@ -16,13 +17,6 @@ struct Scheme {
                                             const Options& options);
 };
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 Result<std::string> percent_decode(std::string_view text, const std::string& url) {
   std::string out;
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -30,8 +24,8 @@ Result<std::string> percent_decode(std::string_view text, const std::string& url
       out += text[i];
       continue;
     }
-    int hi = i + 2 < text.size() ? hex_value(text[i + 1]) : -1;
-    int lo = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
+    int hi = i + 2 < text.size() ? hex_digit_value(text[i + 1]) : -1;
+    int lo = i + 2 < text.size() ? hex_digit_value(text[i + 2]) : -1;
     if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
       return Status::invalid_argument("bad percent escape in location " + redact_location(url));
     }
