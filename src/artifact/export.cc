@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
-#include <future>
 #include <map>
 #include <optional>
 #include <set>
@@ -237,34 +236,6 @@ StagedArtifact::~StagedArtifact() {
 
 namespace {
 
-// SHA-256 computed on a helper thread, one chunk behind the caller, so the
-// hash of the plain stream overlaps with feeding the compressor instead of
-// adding to it. Each chunk is copied (the caller reuses its buffer).
-class BackgroundSha256 {
- public:
-  ~BackgroundSha256() { wait(); }
-  void update(const char* data, std::size_t size) {
-    wait();  // the previous chunk is hashed: its buffer is free again
-    std::string& chunk = chunks_[next_];
-    next_ ^= 1;
-    chunk.assign(data, size);
-    pending_ = std::async(std::launch::async, [this, &chunk] { hash_.update(chunk); });
-  }
-  Sha256& finished() {
-    wait();
-    return hash_;
-  }
-
- private:
-  void wait() {
-    if (pending_.valid()) pending_.get();
-  }
-  Sha256 hash_;
-  std::string chunks_[2];
-  int next_ = 0;
-  std::future<void> pending_;
-};
-
 // The manifest fields known before the payload is written.
 Manifest new_manifest(const ExportOptions& o, const VersionToken& cursor) {
   Manifest m;
@@ -306,8 +277,7 @@ Result<std::unique_ptr<StagedArtifact>> stage_stream(
     }
   } scratch{fd, path};
 
-  BackgroundSha256 plain_hash;
-  Sha256 compressed_hash;
+  Sha256 plain_hash, compressed_hash;
   auto compressor = ZstdCompressor::create(
       o.level, o.workers > 0 ? o.workers : static_cast<int>(std::thread::hardware_concurrency()),
       [&](const char* data, std::size_t size) {
@@ -322,8 +292,8 @@ Result<std::unique_ptr<StagedArtifact>> stage_stream(
   if (!entries) return entries.status().with_context("stage the payload in " + path);
   SLIP_RETURN_IF_ERROR((*compressor)->finish().with_context("stage the payload in " + path));
   m.entries = *entries;
-  m.uncompressed_size = plain_hash.finished().bytes();
-  m.uncompressed_sha256 = plain_hash.finished().hex_digest();
+  m.uncompressed_size = plain_hash.bytes();
+  m.uncompressed_sha256 = plain_hash.hex_digest();
   m.compressed_size = compressed_hash.bytes();
   m.compressed_sha256 = compressed_hash.hex_digest();
   m.id = artifact_id(m);
