@@ -4,9 +4,7 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "core/duration.h"
 #include "fold/lock.h"
@@ -116,22 +114,20 @@ struct ScratchDir {
 
 // The bucket and scope a fold records (slip mirror writes them) fill in
 // what the flags leave out, and must agree with what they say.
-Status apply_fold_origin(fold::Store& store, const ExportOptions& o, artifact::ExportOptions* eo) {
-  auto origin = store.origin();
-  if (!origin) return origin.status();
-  if (!*origin) {
+Status apply_fold_origin(const std::optional<fold::Origin>& origin, const ExportOptions& o,
+                         artifact::ExportOptions* eo) {
+  if (!origin) {
     if (o.bucket.empty())
       return Status::invalid_argument(o.from +
                                       " does not record which bucket it is a fold of: name it "
                                       "with --bucket");
     return Status::ok();
   }
-  const fold::Origin& recorded = **origin;
-  if (!o.bucket.empty() && o.bucket != recorded.bucket)
-    return Status::invalid_argument(o.from + " is a fold of " + fold::describe(recorded) +
+  if (!o.bucket.empty() && o.bucket != origin->bucket)
+    return Status::invalid_argument(o.from + " is a fold of " + fold::describe(*origin) +
                                     ", not of bucket " + o.bucket);
-  eo->bucket = recorded.bucket;
-  if (eo->prefixes.empty()) eo->prefixes = recorded.prefixes;
+  eo->bucket = origin->bucket;
+  if (eo->prefixes.empty()) eo->prefixes = origin->prefixes;
   return Status::ok();
 }
 
@@ -146,23 +142,10 @@ Result<std::unique_ptr<artifact::StagedArtifact>> stage_canonical_log_fold(
     return Status::not_supported("not a whole log fold");
   auto lock = fold::FileLock::acquire(o.from + ".lock");
   if (!lock) return lock.status();
-  std::optional<fold::Origin> origin;
-  if (std::ifstream in(o.from + ".origin"); in) {
-    std::stringstream text;
-    text << in.rdbuf();
-    auto decoded = fold::decode_origin(text.str(), o.from + ".origin");
-    if (!decoded) return decoded.status();
-    origin = std::move(*decoded);
-  }
-  if (origin) {
-    if (!o.bucket.empty() && o.bucket != origin->bucket)
-      return Status::invalid_argument(o.from + " is a fold of " + fold::describe(*origin) +
-                                      ", not of bucket " + o.bucket);
-    if (!origin->prefixes.empty()) return Status::not_supported("a scoped fold");
-    eo->bucket = origin->bucket;
-  } else if (o.bucket.empty()) {
-    return Status::not_supported("no origin: the store path explains");
-  }
+  auto origin = fold::read_origin_sidecar(o.from);
+  if (!origin) return origin.status();
+  SLIP_RETURN_IF_ERROR(apply_fold_origin(*origin, o, eo));
+  if (!eo->prefixes.empty()) return Status::not_supported("a scoped fold");
   return artifact::stage_canonical_log(o.from, *eo);
 }
 
@@ -242,7 +225,9 @@ Status run_export(const ExportOptions& o, Context& ctx) {
       }
       auto store = open_idle_fold(o.from);
       if (!store) return store.status();
-      SLIP_RETURN_IF_ERROR(apply_fold_origin(**store, o, &eo));
+      auto origin = (*store)->origin();
+      if (!origin) return origin.status();
+      SLIP_RETURN_IF_ERROR(apply_fold_origin(*origin, o, &eo));
       return artifact::export_fold(**store, **loc, eo, &report);
     }
     // Live: a state-sync read into a scratch fold, then the same export.

@@ -44,6 +44,10 @@ struct Origin {
   bool operator==(const Origin&) const = default;
 };
 
+// An Origin with its prefixes sorted and made unique: the form recorded
+// and compared.
+Origin make_origin(std::string bucket, std::vector<std::string> prefixes);
+
 // "bucket B, prefixes a., b." for messages.
 std::string describe(const Origin& origin);
 

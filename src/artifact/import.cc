@@ -206,12 +206,7 @@ Status fetch_verified(location::Location& loc, const Manifest& m, const std::str
 namespace {
 
 // The fold's origin record: what `slip mirror` checks before resuming it.
-fold::Origin origin_of(const Manifest& m) {
-  fold::Origin o{m.bucket, m.scope};
-  std::sort(o.prefixes.begin(), o.prefixes.end());
-  o.prefixes.erase(std::unique(o.prefixes.begin(), o.prefixes.end()), o.prefixes.end());
-  return o;
-}
+fold::Origin origin_of(const Manifest& m) { return fold::make_origin(m.bucket, m.scope); }
 
 // Builds a LevelDB fold in DIR from the verified snapshot at SNAP.
 Status build_leveldb(const std::string& snap, const std::string& dir, const Manifest& m,
@@ -298,10 +293,7 @@ Status import_fold(location::Location& loc, const Manifest& m, const std::string
   (staged == snap ? snap_cleanup : ldb_cleanup).release();
   if (o.backend == "log") {
     // The log backend keeps its origin in a sidecar (docs/fold-stores.md).
-    auto sidecar = AtomicFile::create(target + ".origin");
-    if (!sidecar) return sidecar.status();
-    SLIP_RETURN_IF_ERROR((*sidecar)->write(fold::encode_origin(origin_of(m)) + "\n"));
-    SLIP_RETURN_IF_ERROR((*sidecar)->commit());
+    SLIP_RETURN_IF_ERROR(fold::write_origin_sidecar(target, origin_of(m)));
   }
   SLIP_RETURN_IF_ERROR(fs::fsync_parent_dir(target));
   if (!old.empty()) remove_all(old);

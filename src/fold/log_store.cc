@@ -5,11 +5,9 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
-#include <sstream>
 
 #include "fold/lock.h"
 #include "fold/origin.h"
@@ -140,25 +138,10 @@ class LogStore final : public Store {
     // A sidecar left beside a fold file that was since removed describes
     // nothing: a new fold records its own.
     if (size_on_disk_ == 0 && !cursor_) return std::optional<Origin>();
-    const std::string sidecar = path_ + ".origin";
-    std::ifstream in(sidecar, std::ios::binary);
-    if (!in) {
-      if (errno == ENOENT) return std::optional<Origin>();
-      return Status::from_errno(errno, "read " + sidecar);
-    }
-    std::stringstream text;
-    text << in.rdbuf();
-    auto o = decode_origin(text.str(), sidecar);
-    if (!o) return o.status();
-    return std::optional<Origin>(std::move(*o));
+    return read_origin_sidecar(path_);
   }
 
-  Status set_origin(const Origin& origin) override {
-    auto file = AtomicFile::create(path_ + ".origin");
-    if (!file) return file.status();
-    SLIP_RETURN_IF_ERROR((*file)->write(encode_origin(origin) + "\n"));
-    return (*file)->commit();
-  }
+  Status set_origin(const Origin& origin) override { return write_origin_sidecar(path_, origin); }
 
   Status commit(const std::vector<Mutation>& mutations, const VersionToken& cursor) override {
     std::string buf;

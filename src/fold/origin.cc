@@ -1,9 +1,20 @@
 #include "fold/origin.h"
 
+#include "slip/atomic_file.h"
+
 #include <algorithm>
+#include <cerrno>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 namespace slip::fold {
+
+Origin make_origin(std::string bucket, std::vector<std::string> prefixes) {
+  std::sort(prefixes.begin(), prefixes.end());
+  prefixes.erase(std::unique(prefixes.begin(), prefixes.end()), prefixes.end());
+  return Origin{std::move(bucket), std::move(prefixes)};
+}
 
 std::string describe(const Origin& origin) {
   std::string out = "bucket " + origin.bucket;
@@ -26,16 +37,34 @@ Result<Origin> decode_origin(std::string_view json, const std::string& where) {
       !j.contains("prefixes") || !j["prefixes"].is_array()) {
     return Status::corruption(where + ": damaged origin record; move it away to re-record it");
   }
-  Origin o;
-  o.bucket = j["bucket"].get<std::string>();
+  std::vector<std::string> prefixes;
   for (const auto& p : j["prefixes"]) {
     if (!p.is_string())
       return Status::corruption(where + ": damaged origin record; move it away to re-record it");
-    o.prefixes.push_back(p.get<std::string>());
+    prefixes.push_back(p.get<std::string>());
   }
-  std::sort(o.prefixes.begin(), o.prefixes.end());
-  o.prefixes.erase(std::unique(o.prefixes.begin(), o.prefixes.end()), o.prefixes.end());
-  return o;
+  return make_origin(j["bucket"].get<std::string>(), std::move(prefixes));
+}
+
+Result<std::optional<Origin>> read_origin_sidecar(const std::string& path) {
+  const std::string sidecar = path + ".origin";
+  std::ifstream in(sidecar, std::ios::binary);
+  if (!in) {
+    if (errno == ENOENT) return std::optional<Origin>();
+    return Status::from_errno(errno, "read " + sidecar);
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  auto o = decode_origin(text.str(), sidecar);
+  if (!o) return o.status();
+  return std::optional<Origin>(std::move(*o));
+}
+
+Status write_origin_sidecar(const std::string& path, const Origin& origin) {
+  auto file = AtomicFile::create(path + ".origin");
+  if (!file) return file.status();
+  SLIP_RETURN_IF_ERROR((*file)->write(encode_origin(origin) + "\n"));
+  return (*file)->commit();
 }
 
 }  // namespace slip::fold

@@ -69,10 +69,7 @@ class FoldAdapter final : public watch::UpdateSink, public watch::CursorStore {
 
 // Records the fold's origin on first use; refuses another bucket or scope.
 Status check_origin(kv::Bucket& bucket, fold::Store& store, const Options& options) {
-  fold::Origin wanted{bucket.name(), options.scope.prefixes};
-  std::sort(wanted.prefixes.begin(), wanted.prefixes.end());
-  wanted.prefixes.erase(std::unique(wanted.prefixes.begin(), wanted.prefixes.end()),
-                        wanted.prefixes.end());
+  const fold::Origin wanted = fold::make_origin(bucket.name(), options.scope.prefixes);
   auto recorded = store.origin();
   if (!recorded) return recorded.status();
   if (!*recorded) return store.set_origin(wanted);
