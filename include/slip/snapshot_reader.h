@@ -42,6 +42,7 @@ struct Record {
   std::string_view key;    // PUT and DELETE
   std::string_view value;  // PUT
   VersionToken version;    // the version of PUT/DELETE, the cursor of CURSOR
+  std::string_view raw;    // the whole encoded record, CRC included
 };
 
 class Reader {
@@ -62,6 +63,16 @@ class Reader {
   // file or at the first problem (see problem()); I/O errors during reading
   // are reported through io_status().
   bool next(Record* record);
+
+  // With checks off the reader only delimits records: no CRC, UTF-8 or
+  // version check, and record.version is left empty. For a quick first
+  // pass that looks for record boundaries in a file whose records a later
+  // pass checks.
+  void set_checks(bool on) { checks_ = on; }
+
+  // Continues at OFFSET of a regular file, which must be a record boundary
+  // (one a previous pass handed out).
+  Status seek(std::uint64_t offset);
 
   const Problem& problem() const { return problem_; }
   const Status& io_status() const { return io_status_; }
@@ -87,6 +98,7 @@ class Reader {
   std::size_t end_ = 0;  // end of valid bytes in buf_
   bool eof_ = false;
   bool is_regular_ = false;
+  bool checks_ = true;
   std::uint64_t consumed_ = 0;  // file offset of buf_[pos_]
   std::uint16_t format_version_ = 0;
   Problem problem_;

@@ -23,14 +23,10 @@ constexpr std::size_t kInitialBuffer = 1 << 20;
 
 const char* damage_name(Damage damage) {
   switch (damage) {
-    case Damage::kNone:
-      return "ok";
-    case Damage::kInvalid:
-      return "invalid";
-    case Damage::kTornTail:
-      return "torn_tail";
-    case Damage::kCorrupted:
-      return "corrupted";
+    case Damage::kNone: return "ok";
+    case Damage::kInvalid: return "invalid";
+    case Damage::kTornTail: return "torn_tail";
+    case Damage::kCorrupted: return "corrupted";
   }
   return "invalid";
 }
@@ -121,6 +117,16 @@ std::size_t Reader::fill(std::size_t n) {
   return end_ - pos_;
 }
 
+Status Reader::seek(std::uint64_t offset) {
+  if (!is_regular_) return Status::invalid_argument(name_ + ": cannot seek in a stream");
+  if (::lseek(fd_, static_cast<off_t>(offset), SEEK_SET) < 0)
+    return Status::from_errno(errno, "seek in " + name_);
+  pos_ = end_ = 0;
+  eof_ = false;
+  consumed_ = offset;
+  return Status::ok();
+}
+
 bool Reader::fail(Damage damage, std::string reason) {
   problem_.damage = damage;
   problem_.offset = consumed_;
@@ -184,9 +190,7 @@ bool Reader::next(Record* record) {
       ver_at = kRecordPrefixSize + 2 + key_len;
       break;
     }
-    case static_cast<std::uint8_t>(RecordType::kCursor):
-      ver_at = kRecordPrefixSize;
-      break;
+    case static_cast<std::uint8_t>(RecordType::kCursor): ver_at = kRecordPrefixSize; break;
     default: {
       char reason[48];
       std::snprintf(reason, sizeof(reason), "unknown record type 0x%x", type);
@@ -204,8 +208,7 @@ bool Reader::next(Record* record) {
   p = buf_.get() + pos_;
 
   const std::uint32_t stored = load_u32(p);
-  const std::uint32_t actual = crc32_ieee(0, p + kCrcSize, size - kCrcSize);
-  if (stored != actual) {
+  if (checks_ && stored != crc32_ieee(0, p + kCrcSize, size - kCrcSize)) {
     // Near the end of the file a bad CRC is an append cut short by a crash.
     if (fill(size + kTornTailSlack) < size + kTornTailSlack) {
       return fail(Damage::kTornTail, "checksum mismatch in the last record");
@@ -215,7 +218,7 @@ bool Reader::next(Record* record) {
   std::string_view key;
   if (type != static_cast<std::uint8_t>(RecordType::kCursor)) {
     key = std::string_view(p + kRecordPrefixSize + 2, key_len);
-    if (!is_valid_utf8(key)) return fail(Damage::kInvalid, "key is not valid UTF-8");
+    if (checks_ && !is_valid_utf8(key)) return fail(Damage::kInvalid, "key is not valid UTF-8");
   }
 
   record->offset = consumed_;
@@ -223,7 +226,9 @@ bool Reader::next(Record* record) {
   record->type = static_cast<RecordType>(type);
   record->key = key;
   record->value = std::string_view(p + value_at, value_len);
-  record->version = *VersionToken::from_bytes(std::string_view(p + ver_at + 1, ver_len));
+  record->version = checks_ ? *VersionToken::from_bytes(std::string_view(p + ver_at + 1, ver_len))
+                            : VersionToken();
+  record->raw = std::string_view(p, size);
   pos_ += size;
   consumed_ += size;
   return true;
