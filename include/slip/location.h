@@ -93,6 +93,19 @@ class Location {
   virtual Status remove(const std::string& key) = 0;
 
   virtual bool supports_conditional_writes() const = 0;
+
+  // Large objects made locally first (staged payloads) can skip the copy
+  // an upload makes where the location is a local directory: staging_dir()
+  // names a directory on its file system (created on demand; empty: stage
+  // anywhere and upload), and adopt() stores the complete file PATH as KEY
+  // by renaming it into place, durably. kNotSupported from adopt(): upload
+  // the file instead (e.g. it is on another file system).
+  virtual Result<std::string> staging_dir() { return std::string(); }
+  virtual Status adopt(const std::string& key, const std::string& path) {
+    (void)key;
+    (void)path;
+    return Status::not_supported("uploads only");
+  }
 };
 
 // Settings that come from flags rather than the URL.

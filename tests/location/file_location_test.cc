@@ -2,6 +2,7 @@
 // writes under a lock, listing in key order.
 #include <doctest/doctest.h>
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -207,4 +208,36 @@ TEST_CASE("file location: keys that cannot be file names are refused") {
     CHECK_MESSAGE(s.kind() == StatusKind::kInvalidArgument, key);
   }
   CHECK(files_under(dir.path()).empty());
+}
+
+TEST_CASE("file location: a file staged in its staging directory is adopted without a copy") {
+  slip::test::TempDir dir;
+  auto l = open(dir.path() + "/loc");
+  auto staging = l->staging_dir();
+  REQUIRE(staging.is_ok());
+  REQUIRE_FALSE(staging->empty());
+  const std::string staged = *staging + "/payload.tmp";
+  slip::test::write_file(staged, "compressed bytes");
+  ::chmod(staged.c_str(), 0600);  // as mkstemp makes it
+  struct stat before;
+  REQUIRE(::stat(staged.c_str(), &before) == 0);
+
+  REQUIRE(l->adopt("b/artifacts/x.pgss.zst", staged).is_ok());
+  CHECK_FALSE(std::filesystem::exists(staged));
+  const std::string stored = dir.path() + "/loc/b/artifacts/x.pgss.zst";
+  CHECK(slip::test::read_file(stored) == "compressed bytes");
+  struct stat after;
+  REQUIRE(::stat(stored.c_str(), &after) == 0);
+  CHECK(after.st_ino == before.st_ino);   // renamed, not copied
+  CHECK((after.st_mode & 0777) == 0644);  // readable like an uploaded object
+
+  // The staging directory is never an object, nor listed.
+  auto all = l->list("");
+  REQUIRE(all.is_ok());
+  REQUIRE(all->size() == 1);
+  CHECK((*all)[0].key == "b/artifacts/x.pgss.zst");
+  CHECK(l->put_small(".slip-tmp.staging/y", "y", loc::Precondition::none()).kind() ==
+        StatusKind::kInvalidArgument);
+  // A file that is not there is an error, not a silent success.
+  CHECK_FALSE(l->adopt("b/y", *staging + "/missing").is_ok());
 }
