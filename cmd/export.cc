@@ -60,8 +60,9 @@ void register_export(CLI::App& parent, Registry& registry) {
       "Writes the state of a bucket (or of the --prefix scope of it) and the cursor it is "
       "complete up to as an artifact under LOCATION: the fold in canonical PGSS v2 form, "
       "compressed with zstd, plus a JSON manifest with sizes and SHA-256 hashes, then moves the "
-      "bucket's pointer to it. The compressed payload is staged in $TMPDIR first (it needs that "
-      "much space there). Format, layout and guarantees: slip-artifact(5). 'slip import' "
+      "bucket's pointer to it. The compressed payload is staged first, in $TMPDIR for s3:// (it "
+      "needs that much space there), in the location's directory for file://. Format, layout and "
+      "guarantees: slip-artifact(5). 'slip import' "
       "reads it back; 'slip mirror' then resumes from the artifact's cursor with the delta "
       "only.\n\n"
       "With --from, the fold at PATH is exported; it must not be in use by a mirror. Without it, "
@@ -131,22 +132,20 @@ Status apply_fold_origin(const std::optional<fold::Origin>& origin, const Export
   return Status::ok();
 }
 
-// The fast path for a log fold file in canonical form, under the fold's
-// lock (held until staging is done: publishing needs only the staged
-// copy). kNotSupported: not a log fold, not canonical, or scoped.
-Result<std::unique_ptr<artifact::StagedArtifact>> stage_canonical_log_fold(
-    const ExportOptions& o, artifact::ExportOptions* eo) {
+// A log fold is read as a file, under the fold's lock (held until staging
+// is done: publishing needs only the staged copy). kNotSupported: not a
+// log fold, or damaged (the store's open repairs or refuses it).
+Result<std::unique_ptr<artifact::StagedArtifact>> stage_log_fold(const ExportOptions& o,
+                                                                 artifact::ExportOptions* eo) {
   auto backend = fold::detect_backend(o.from);
   if (!backend) return backend.status();
-  if (!*backend || **backend != "log" || !o.prefixes.empty())
-    return Status::not_supported("not a whole log fold");
+  if (!*backend || **backend != "log") return Status::not_supported("not a log fold");
   auto lock = fold::FileLock::acquire(o.from + ".lock");
   if (!lock) return lock.status();
   auto origin = fold::read_origin_sidecar(o.from);
   if (!origin) return origin.status();
   SLIP_RETURN_IF_ERROR(apply_fold_origin(*origin, o, eo));
-  if (!eo->prefixes.empty()) return Status::not_supported("a scoped fold");
-  return artifact::stage_canonical_log(o.from, *eo);
+  return artifact::stage_log_file(o.from, *eo);
 }
 
 }  // namespace
@@ -200,6 +199,7 @@ Status run_export(const ExportOptions& o, Context& ctx) {
   eo.bucket = o.bucket;
   eo.prefixes = o.prefixes;
   eo.level = o.level;
+  SLIP_RETURN_IF_ERROR(artifact::stage_in_location(**loc, &eo));
   if (o.keep > 0) eo.keep = static_cast<std::size_t>(o.keep);
   eo.grace = std::chrono::duration_cast<std::chrono::seconds>(*grace);
   eo.log = note;
@@ -218,8 +218,8 @@ Status run_export(const ExportOptions& o, Context& ctx) {
   auto run = [&]() -> Status {
     if (!o.from.empty()) {
       {
-        // A canonical log fold is its own payload: no replay, no re-encoding.
-        auto staged = stage_canonical_log_fold(o, &eo);
+        // A log fold is streamed from its file: no replay into memory.
+        auto staged = stage_log_fold(o, &eo);
         if (staged) return artifact::publish(**staged, **loc, eo, &report);
         if (staged.status().kind() != StatusKind::kNotSupported) return staged.status();
       }

@@ -231,6 +231,7 @@ Status run_mirror(const MirrorOptions& o, Context& ctx) {
     artifact::ExportOptions eo;
     eo.bucket = o.bucket;
     eo.prefixes = o.prefixes;
+    SLIP_RETURN_IF_ERROR(artifact::stage_in_location(**loc, &eo));
     if (o.export_keep > 0) eo.keep = static_cast<std::size_t>(o.export_keep);
     eo.log = [&log](const std::string& line) { log({"info", "export", line, {}}); };
     exporter = std::make_unique<MirrorExport>(

@@ -92,6 +92,10 @@ struct ExportOptions {
   Progress compress_progress;  // staging: keys written of the store's live keys (0: unknown)
   Progress progress;           // upload: compressed bytes of the total
   std::string scratch_dir;     // where the staged payload goes; empty: $TMPDIR or /tmp
+  // SCRATCH_DIR is the location's staging_dir(): the staged file becomes
+  // the stored object, so it is written back to disk as it grows and the
+  // fsync before publishing has little left to wait for.
+  bool staged_in_location = false;
   std::function<void(const std::string&)> log;  // one line per notable event
 };
 
@@ -114,7 +118,8 @@ class StagedArtifact {
   StagedArtifact(const StagedArtifact&) = delete;
   StagedArtifact& operator=(const StagedArtifact&) = delete;
   const Manifest& manifest() const { return manifest_; }
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return path_; }  // empty once adopted
+  void adopted() { path_.clear(); }
 
  private:
   Manifest manifest_;
@@ -126,14 +131,18 @@ class StagedArtifact {
 // commits). Needs scratch space for the compressed payload.
 Result<std::unique_ptr<StagedArtifact>> stage(fold::Store& store, const ExportOptions& options);
 
-// The same for a log fold file already in canonical form (compacted, or
-// imported from an artifact), when the whole fold is exported: its bytes
-// are the payload, so it is neither replayed into memory nor re-encoded.
-// The caller holds the fold's lock. kNotSupported when the file is not
-// canonical (or damaged, or a scope was asked for): use stage() on the
-// opened store instead.
-Result<std::unique_ptr<StagedArtifact>> stage_canonical_log(const std::string& path,
-                                                            const ExportOptions& options);
+// The same for a log fold file, read as a file rather than opened as a
+// store: no replay into memory, and a file in canonical form (compacted,
+// or imported from an artifact) is passed through record by record; what
+// was appended since the last compaction is merged in (artifact/
+// log_payload.h). The caller holds the fold's lock. kNotSupported when the
+// file is damaged: open the store instead (it repairs a torn tail).
+Result<std::unique_ptr<StagedArtifact>> stage_log_file(const std::string& path,
+                                                       const ExportOptions& options);
+
+// Stages payloads in LOCATION's staging_dir() when it has one (file://:
+// the staged file is then renamed into place instead of copied).
+Status stage_in_location(location::Location& location, ExportOptions* options);
 
 // Uploads a staged artifact (unless an identical one is stored), writes
 // its manifest, then moves the pointer and prunes. Does not need the

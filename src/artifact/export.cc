@@ -1,6 +1,6 @@
-// export_fold: the canonical payload, streamed twice (hash, then compress
-// and upload), the manifest, the pointer, and pruning. The protocol is in
-// docs/export-artifact.md.
+// export_fold: the canonical payload, compressed and hashed into a staged
+// file as it streams, then the upload, the manifest, the pointer, and
+// pruning. The protocol is in docs/export-artifact.md.
 #include <fcntl.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -18,6 +18,7 @@
 
 #include "artifact/codec.h"
 #include "artifact/common.h"
+#include "artifact/log_payload.h"
 #include "core/time_format.h"
 #include "fs/io.h"
 #include "slip/artifact.h"
@@ -35,6 +36,7 @@ namespace {
 
 constexpr std::size_t kChunk = 1 << 20;
 constexpr int kPublishAttempts = 8;
+constexpr std::uint64_t kWritebackStep = 8 << 20;
 
 // Sorted prefixes with those already covered by a shorter one removed, so
 // that scanning them in order yields every key once, in ascending order.
@@ -127,6 +129,20 @@ Status upload_staged(const StagedArtifact& staged, location::Location& loc,
     return s.with_context("upload " + m.payload);
   }
   return Status::ok();
+}
+
+// Moves the staged file into place where the location allows it (no copy;
+// nothing to re-check, the file never left this machine), else uploads it.
+Status store_payload(StagedArtifact& staged, location::Location& loc, const ExportOptions& o) {
+  if (staged.path().empty()) return Status::ok();  // adopted by an earlier publish
+  Status s = loc.adopt(staged.manifest().payload, staged.path());
+  if (s) {
+    staged.adopted();
+    return s;
+  }
+  if (s.kind() != StatusKind::kNotSupported)
+    return s.with_context("store " + staged.manifest().payload);
+  return upload_staged(staged, loc, o);
 }
 
 // The pointer's manifest and etag; nullopt when there is no pointer.
@@ -231,7 +247,7 @@ Status prune(location::Location& loc, const std::string& bucket, std::size_t kee
 }
 
 StagedArtifact::~StagedArtifact() {
-  if (!path_.empty()) ::unlink(path_.c_str());
+  if (!path_.empty()) ::unlink(path_.c_str());  // not adopted
 }
 
 namespace {
@@ -256,7 +272,7 @@ Manifest new_manifest(const ExportOptions& o, const VersionToken& cursor) {
 // and completes M (entries from EMIT, sizes, hashes, id, payload key).
 Result<std::unique_ptr<StagedArtifact>> stage_stream(
     const ExportOptions& o, Manifest m,
-    const std::function<Result<std::uint64_t>(const Sink& sink)>& emit) {
+    const std::function<Result<std::uint64_t>(const Sink& sink, Manifest* m)>& emit) {
   // The id names the payload's hash, known only at the end of the stream,
   // and object stores cannot rename: so the compressed stream goes to a
   // scratch file first and is uploaded under its id afterwards.
@@ -278,17 +294,29 @@ Result<std::unique_ptr<StagedArtifact>> stage_stream(
   } scratch{fd, path};
 
   Sha256 plain_hash, compressed_hash;
+  std::uint64_t written_back = 0;
+  auto start_writeback = [&](std::uint64_t written) {
+    if (!o.staged_in_location || written - written_back < kWritebackStep) return;
+    // A hint: errors surface in the fsync that publishing does.
+    (void)::sync_file_range(fd, static_cast<off_t>(written_back),
+                            static_cast<off_t>(written - written_back), SYNC_FILE_RANGE_WRITE);
+    written_back = written;
+  };
   auto compressor = ZstdCompressor::create(
       o.level, o.workers > 0 ? o.workers : static_cast<int>(std::thread::hardware_concurrency()),
       [&](const char* data, std::size_t size) {
         compressed_hash.update(data, size);
-        return fs::write_all(fd, data, size, path);
+        SLIP_RETURN_IF_ERROR(fs::write_all(fd, data, size, path));
+        start_writeback(compressed_hash.bytes());
+        return Status::ok();
       });
   if (!compressor) return compressor.status();
-  auto entries = emit([&](const char* data, std::size_t n) {
-    plain_hash.update(data, n);
-    return (*compressor)->write(data, n);
-  });
+  auto entries = emit(
+      [&](const char* data, std::size_t n) {
+        plain_hash.update(data, n);
+        return (*compressor)->write(data, n);
+      },
+      &m);
   if (!entries) return entries.status().with_context("stage the payload in " + path);
   SLIP_RETURN_IF_ERROR((*compressor)->finish().with_context("stage the payload in " + path));
   m.entries = *entries;
@@ -314,68 +342,48 @@ Result<std::unique_ptr<StagedArtifact>> stage(fold::Store& store, const ExportOp
   Manifest m = new_manifest(o, *cursor);
   const std::uint64_t total = o.prefixes.empty() ? store.size() : 0;
   const std::vector<std::string> scope = m.scope;
-  return stage_stream(o, std::move(m), [&](const Sink& sink) {
+  return stage_stream(o, std::move(m), [&](const Sink& sink, Manifest*) {
     return emit_canonical(store, scope, *cursor, sink, [&](std::uint64_t done) {
       if (o.compress_progress) o.compress_progress(done, total);
     });
   });
 }
 
-Result<std::unique_ptr<StagedArtifact>> stage_canonical_log(const std::string& path,
-                                                            const ExportOptions& o) {
+Result<std::unique_ptr<StagedArtifact>> stage_log_file(const std::string& path,
+                                                       const ExportOptions& o) {
   SLIP_RETURN_IF_ERROR(kv::validate_bucket_name(o.bucket));
-  if (!o.prefixes.empty()) return Status::not_supported("a scoped export re-encodes the fold");
-  // First pass: is the file canonical (keys strictly ascending, no
-  // deletes, one cursor and only at the end, a clean end)? Then its bytes
-  // are exactly what emit_canonical would write.
-  auto reader = snapshot::Reader::open(path);
-  if (!reader) return reader.status();
-  snapshot::Record rec;
-  std::string previous;
-  bool first = true;
-  std::optional<VersionToken> cursor;
-  std::uint64_t entries = 0;
-  while ((*reader)->next(&rec)) {
-    if (cursor || rec.type == snapshot::RecordType::kDelete)
-      return Status::not_supported("not canonical");
-    if (rec.type == snapshot::RecordType::kCursor) {
-      cursor = rec.version;
-      continue;
-    }
-    if (!first && rec.key <= std::string_view(previous))
-      return Status::not_supported("not canonical");
-    previous.assign(rec.key);
-    first = false;
-    ++entries;
+  auto attempt = [&](bool assume_canonical) {
+    // The cursor is the file's last one, known once the file has been read.
+    return stage_stream(o, new_manifest(o, VersionToken()),
+                        [&](const Sink& sink, Manifest* m) -> Result<std::uint64_t> {
+                          auto payload = emit_log_payload(
+                              path, m->scope, sink,
+                              [&](std::uint64_t done) {
+                                if (o.compress_progress) o.compress_progress(done, 0);
+                              },
+                              assume_canonical);
+                          if (!payload) return payload.status();
+                          m->cursor = payload->cursor;
+                          return payload->entries;
+                        });
+  };
+  // A compacted or imported file is passed through in one pass. Guessing
+  // wrong costs the part compressed before the tail showed; the guess looks
+  // for commits appended since the base, as a mirror's fold has.
+  if (!has_recent_commits(path)) {
+    auto staged = attempt(true);
+    if (staged || staged.status().kind() != StatusKind::kCheckFailed) return staged;
   }
-  SLIP_RETURN_IF_ERROR((*reader)->io_status());
-  if ((*reader)->problem().damage != snapshot::Damage::kNone)
-    return Status::not_supported("damaged: the fold store decides what to do with it");
-  if (!cursor) {
-    return Status::invalid_argument(
-        "the fold has no cursor yet: nothing to export (let 'slip mirror' catch up first)");
-  }
-  // Second pass: the file's bytes are the payload.
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::from_errno(errno, "open " + path);
-  struct Fd {
-    int fd;
-    ~Fd() { ::close(fd); }
-  } guard{fd};
-  return stage_stream(o, new_manifest(o, *cursor), [&](const Sink& sink) -> Result<std::uint64_t> {
-    std::string buf(kChunk, '\0');
-    std::uint64_t done = 0;
-    for (;;) {
-      ssize_t n = ::read(fd, buf.data(), buf.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return Status::from_errno(errno, "read " + path);
-      if (n == 0) break;
-      SLIP_RETURN_IF_ERROR(sink(buf.data(), static_cast<std::size_t>(n)));
-      done += static_cast<std::uint64_t>(n);
-      if (o.compress_progress) o.compress_progress(done, 0);
-    }
-    return entries;
-  });
+  return attempt(false);
+}
+
+Status stage_in_location(location::Location& loc, ExportOptions* o) {
+  auto dir = loc.staging_dir();
+  if (!dir) return dir.status().with_context("staging directory of " + loc.display());
+  if (dir->empty()) return Status::ok();
+  o->scratch_dir = *dir;
+  o->staged_in_location = true;
+  return Status::ok();
 }
 
 Status publish(StagedArtifact& staged, location::Location& loc, const ExportOptions& o,
@@ -403,7 +411,7 @@ Status publish(StagedArtifact& staged, location::Location& loc, const ExportOpti
       if (*current && compare_cursors((**current).cursor, m.cursor) > 0)
         return superseded(**current, m.cursor);
     }
-    SLIP_RETURN_IF_ERROR(upload_staged(staged, loc, o));
+    SLIP_RETURN_IF_ERROR(store_payload(staged, loc, o));
     location::Precondition pre = loc.supports_conditional_writes()
                                      ? location::Precondition::create_only()
                                      : location::Precondition::none();

@@ -172,7 +172,8 @@ TEST_CASE("export: round trip through file:// into both backends; mirror resumes
   CHECK(dumps[0] == dumps[1]);
 }
 
-TEST_CASE("export: a canonical log fold is its own payload: the same artifact as from its mirror") {
+TEST_CASE(
+    "export: a log fold is streamed from its file: the mirror's and its compacted copy agree") {
   NatsServer server;
   auto client = client_for(server);
   auto cfg = bucket_of(*client, "cfg");
@@ -182,10 +183,12 @@ TEST_CASE("export: a canonical log fold is its own payload: the same artifact as
   mirror_once(server, "cfg", tmp.file("fold.snap"));
   const std::string loc = "file://" + tmp.file("exports");
   // The mirror's fold is not canonical (cursor records between batches):
-  // exported through the store.
+  // its commits are merged into the stream.
   auto first = export_json({"--from", tmp.file("fold.snap"), "--to", loc});
+  // The payload was staged beside the artifacts and renamed into place.
+  CHECK(std::filesystem::is_empty(tmp.file("exports/.slip-tmp.staging")));
   // Its compacted copy is canonical: exported as its bytes, which must be
-  // exactly the payload the store path wrote (same id, so "reused").
+  // exactly the payload the merge wrote (same id, so "reused").
   auto compact = run_slip({"snapshot", "compact", tmp.file("fold.snap"), "-o", tmp.file("c.snap")});
   REQUIRE_MESSAGE(compact.exit_code == 0, compact.err);
   auto second = export_json({"--from", tmp.file("c.snap"), "--bucket", "cfg", "--to", loc});
@@ -194,6 +197,14 @@ TEST_CASE("export: a canonical log fold is its own payload: the same artifact as
   // And it imports back to the same bytes.
   REQUIRE(run_slip({"import", loc, "--to", tmp.file("back.snap")}).exit_code == ec::kOk);
   CHECK(slip::test::read_file(tmp.file("back.snap")) == slip::test::read_file(tmp.file("c.snap")));
+  // A torn tail (a crash mid-append) is the store's to repair: exported
+  // through it, as of the last complete commit.
+  const std::string whole = slip::test::read_file(tmp.file("fold.snap"));
+  slip::test::write_file(tmp.file("torn.snap"), whole + whole.substr(6, 10));
+  auto torn = export_json(
+      {"--from", tmp.file("torn.snap"), "--bucket", "cfg", "--to", "file://" + tmp.file("t")});
+  CHECK(torn["id"] == first["id"]);
+  CHECK(slip::test::read_file(tmp.file("torn.snap")) == whole);  // repaired
   // A canonical fold of another bucket is refused like any other.
   slip::test::write_file(tmp.file("c.snap.origin"), R"({"bucket":"other","prefixes":[]})");
   auto wrong = run_slip({"export", "--from", tmp.file("c.snap"), "--bucket", "cfg", "--to", loc});
