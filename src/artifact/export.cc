@@ -53,6 +53,8 @@ std::vector<std::string> disjoint_prefixes(std::vector<std::string> prefixes) {
 
 // Writes the canonical PGSS v2 form of the store's keys under PREFIXES plus
 // CURSOR to SINK in chunks of about kChunk bytes. Returns the entry count.
+// A pull iterator: no copy of each value, and LevelDB's block cache is left
+// alone (a full walk would only evict what point reads cached).
 Result<std::uint64_t> emit_canonical(fold::Store& store, const std::vector<std::string>& prefixes,
                                      const VersionToken& cursor, const Sink& sink,
                                      const std::function<void(std::uint64_t)>& entries_done) {
@@ -60,21 +62,18 @@ Result<std::uint64_t> emit_canonical(fold::Store& store, const std::vector<std::
   buf.reserve(kChunk + 4096);
   snapshot::encode_header(&buf);
   std::uint64_t entries = 0;
-  Status failed;
   for (const std::string& prefix : disjoint_prefixes(prefixes)) {
-    Status s = store.scan(prefix, [&](std::string_view key, const fold::Value& v) {
-      snapshot::encode_put(&buf, key, v.value, v.version);
+    auto it = store.iterate(prefix);
+    while (it->next()) {
+      snapshot::encode_put(&buf, it->key(), it->value(), it->version());
       ++entries;
       if (buf.size() >= kChunk) {
         if (entries_done) entries_done(entries);
-        failed = sink(buf.data(), buf.size());
+        SLIP_RETURN_IF_ERROR(sink(buf.data(), buf.size()));
         buf.clear();
-        if (!failed) return false;
       }
-      return true;
-    });
-    SLIP_RETURN_IF_ERROR(failed);
-    SLIP_RETURN_IF_ERROR(s);
+    }
+    SLIP_RETURN_IF_ERROR(it->status());
   }
   snapshot::encode_cursor(&buf, cursor);
   SLIP_RETURN_IF_ERROR(sink(buf.data(), buf.size()));
