@@ -24,6 +24,7 @@ constexpr char kDataPrefix = 'd';
 constexpr const char* kCursorKey = "m:cursor";
 constexpr const char* kFormatKey = "m:format";
 constexpr const char* kOriginKey = "m:origin";
+constexpr const char* kKeysKey = "m:keys";
 constexpr const char* kFormat = "slip-fold-1";
 
 std::string data_key(std::string_view key) {
@@ -60,6 +61,23 @@ Result<Value> decode_value(std::string_view raw, std::string_view key) {
   if (!split_value(raw, &v.version, &value)) return damaged_record(key);
   v.value.assign(value);
   return v;
+}
+
+// m:keys: the live key count as of a cursor, written with every commit so
+// that opening needs no count. The cursor makes a count that a writer
+// without it (an older slip) left behind recognisably stale.
+std::string encode_key_count(std::uint64_t keys, const VersionToken& cursor) {
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>((keys >> (8 * i)) & 0xff);
+  out.append(cursor.bytes());
+  return out;
+}
+
+std::optional<std::uint64_t> decode_key_count(std::string_view raw, const VersionToken& cursor) {
+  if (raw.size() < 8 || raw.substr(8) != cursor.bytes()) return std::nullopt;
+  std::uint64_t keys = 0;
+  for (int i = 7; i >= 0; --i) keys = (keys << 8) | static_cast<std::uint8_t>(raw[i]);
+  return keys;
 }
 
 Status from_leveldb(const leveldb::Status& s, const std::string& what) {
@@ -158,7 +176,12 @@ class LevelDbStore final : public Store {
     } else if (!s.IsNotFound()) {
       return from_leveldb(s, "read cursor of " + path_);
     }
-    return options_.read_only ? Status::ok() : count_keys();
+    std::string keys;
+    s = db_->Get({}, kKeysKey, &keys);
+    if (s.ok() && cursor_) size_ = decode_key_count(keys, *cursor_);
+    if (!s.ok() && !s.IsNotFound()) return from_leveldb(s, "read key count of " + path_);
+    if (size_ || options_.read_only) return Status::ok();
+    return count_keys();
   }
 
   std::optional<VersionToken> cursor() const override { return cursor_; }
@@ -189,10 +212,12 @@ class LevelDbStore final : public Store {
       live[k] = !m.is_delete;
       delta += static_cast<int>(!m.is_delete) - static_cast<int>(before);
     }
+    const auto keys = static_cast<std::uint64_t>(static_cast<std::int64_t>(*size_) + delta);
     batch.Put(kCursorKey, leveldb::Slice(cursor.bytes().data(), cursor.size()));
+    batch.Put(kKeysKey, encode_key_count(keys, cursor));
     SLIP_RETURN_IF_ERROR(from_leveldb(db_->Write(sync_options(), &batch), "commit to " + path_));
     cursor_ = cursor;
-    size_ = static_cast<std::uint64_t>(static_cast<std::int64_t>(*size_) + delta);
+    size_ = keys;
     return Status::ok();
   }
 
@@ -242,10 +267,10 @@ class LevelDbStore final : public Store {
 
   std::uint64_t size() const override {
     if (!size_) {
-      // Read-only: counted on first use (a damaged record is not counted).
-      LevelDbIterator it(*db_, "", path_);
+      // Read-only without m:keys: counted on first use (a damaged record
+      // is not counted).
       std::uint64_t n = 0;
-      while (it.next()) ++n;
+      (void)count_live(&n);
       size_ = n;
     }
     return *size_;
@@ -259,15 +284,21 @@ class LevelDbStore final : public Store {
     return w;
   }
 
-  // Keys are counted once at open; commits adjust the count.
+  // Folds without a current m:keys are counted once at open; commits
+  // adjust the count and store it.
   Status count_keys() {
     std::uint64_t n = 0;
-    SLIP_RETURN_IF_ERROR(scan("", [&](std::string_view, const Value&) {
-      ++n;
-      return true;
-    }));
+    SLIP_RETURN_IF_ERROR(count_live(&n));
     size_ = n;
     return Status::ok();
+  }
+
+  // Walks the live keys; a damaged record ends the walk (*N counts those
+  // before it) and is the Status.
+  Status count_live(std::uint64_t* n) const {
+    LevelDbIterator it(*db_, "", path_);
+    for (*n = 0; it.next();) ++*n;
+    return it.status();
   }
 
   std::string path_;

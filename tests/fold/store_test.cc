@@ -8,6 +8,8 @@
 #include <map>
 #include <random>
 
+#include <leveldb/db.h>
+
 #include "slip/fold.h"
 #include "slip/snapshot.h"
 #include "support/files.h"
@@ -200,4 +202,59 @@ TEST_CASE("log fold: a failed write leaves neither data nor cursor behind, and a
   REQUIRE(state.is_ok());
   CHECK(state->problem.damage == slip::snapshot::Damage::kNone);
   CHECK(state->cursor->revision() == 2);
+}
+
+TEST_CASE("leveldb fold: the key count is stored with each commit, and a stale one is recounted") {
+  slip::test::TempDir dir;
+  const std::string path = dir.file("fold");
+  auto put = [](const std::string& key, std::uint64_t revision) {
+    return fold::Mutation{key, "v", VersionToken::from_revision(revision), false};
+  };
+  {
+    auto store = fold::open_leveldb(path, {});
+    REQUIRE(store.is_ok());
+    REQUIRE((*store)
+                ->commit({put("a", 1), put("b", 2), put("c", 3)}, VersionToken::from_revision(3))
+                .is_ok());
+  }
+  // A writer that does not know m:keys (an older slip) commits behind its
+  // back: another key and a new cursor, the stored count left as it was.
+  {
+    leveldb::DB* raw = nullptr;
+    REQUIRE(leveldb::DB::Open(leveldb::Options(), path, &raw).ok());
+    std::unique_ptr<leveldb::DB> db(raw);
+    std::string keys;
+    REQUIRE(db->Get({}, "m:keys", &keys).ok());  // written by the commit
+    const std::string cursor(VersionToken::from_revision(4).bytes());
+    std::string value(1, static_cast<char>(cursor.size()));
+    value += cursor + "v";
+    REQUIRE(db->Put({}, "dd", value).ok());
+    REQUIRE(db->Put({}, "m:cursor", cursor).ok());
+  }
+  for (bool read_only : {true, false}) {
+    CAPTURE(read_only);
+    fold::Options o;
+    o.read_only = read_only;
+    auto store = fold::open_leveldb(path, o);
+    REQUIRE(store.is_ok());
+    CHECK((*store)->size() == 4);  // counted: the stored 3 belongs to cursor 3
+  }
+  // The next commit stores the count again, and opening uses it as it is
+  // rather than walking the keys (so a key removed behind its back, with
+  // the cursor left alone, goes unnoticed).
+  {
+    auto store = fold::open_leveldb(path, {});
+    REQUIRE(store.is_ok());
+    REQUIRE((*store)->commit({put("e", 5)}, VersionToken::from_revision(5)).is_ok());
+    CHECK((*store)->size() == 5);
+  }
+  {
+    leveldb::DB* raw = nullptr;
+    REQUIRE(leveldb::DB::Open(leveldb::Options(), path, &raw).ok());
+    std::unique_ptr<leveldb::DB> db(raw);
+    REQUIRE(db->Delete({}, "da").ok());
+  }
+  auto store = fold::open_leveldb(path, {});
+  REQUIRE(store.is_ok());
+  CHECK((*store)->size() == 5);
 }
