@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -70,6 +71,13 @@ class Reader {
   // pass checks.
   void set_checks(bool on) { checks_ = on; }
 
+  // Hands every byte read from the file to TAP, in file order and as it is
+  // read, before next() checks it: the header and what is already buffered
+  // at once, so call it before the first next(). A failing TAP ends
+  // reading: next() returns false and io_status() is TAP's Status.
+  using Tap = std::function<Status(const char* data, std::size_t size)>;
+  Status set_tap(Tap tap);
+
   // Continues at OFFSET of a regular file, which must be a record boundary
   // (one a previous pass handed out).
   Status seek(std::uint64_t offset);
@@ -99,6 +107,7 @@ class Reader {
   bool eof_ = false;
   bool is_regular_ = false;
   bool checks_ = true;
+  Tap tap_;
   std::uint64_t consumed_ = 0;  // file offset of buf_[pos_]
   std::uint16_t format_version_ = 0;
   Problem problem_;

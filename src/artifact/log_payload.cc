@@ -101,19 +101,22 @@ bool in_scope(std::string_view key, const std::vector<std::string>& prefixes) {
   return false;
 }
 
-// Collects encoded records and hands them to the sink about kChunk at a time.
+// Collects encoded records and hands them to the sink about kChunk at a
+// time. TAPPED: the reader hands the file's own bytes to the sink (a file
+// passed through as it is), so records are only counted here.
 class Output {
  public:
   Output(const Sink& sink, const std::vector<std::string>& prefixes,
-         const std::function<void(std::uint64_t)>& entries_done)
-      : sink_(sink), prefixes_(prefixes), entries_done_(entries_done) {
+         const std::function<void(std::uint64_t)>& entries_done, bool tapped)
+      : sink_(sink), prefixes_(prefixes), entries_done_(entries_done), tapped_(tapped) {
+    if (tapped_) return;
     buf_.reserve(kChunk + 4096);
     snapshot::encode_header(&buf_);
   }
 
   Status raw(std::string_view key, std::string_view record) {
     if (!in_scope(key, prefixes_)) return Status::ok();
-    buf_.append(record);
+    if (!tapped_) buf_.append(record);
     return counted();
   }
   Status put(std::string_view key, const TailValue& v) {
@@ -122,6 +125,7 @@ class Output {
     return counted();
   }
   Status finish(const VersionToken& cursor) {
+    if (tapped_) return Status::ok();
     snapshot::encode_cursor(&buf_, cursor);
     return sink_(buf_.data(), buf_.size());
   }
@@ -130,6 +134,10 @@ class Output {
  private:
   Status counted() {
     ++entries_;
+    if (tapped_) {
+      if (entries_done_ && entries_ % 4096 == 0) entries_done_(entries_);
+      return Status::ok();
+    }
     if (buf_.size() < kChunk) return Status::ok();
     if (entries_done_) entries_done_(entries_);
     Status s = sink_(buf_.data(), buf_.size());
@@ -140,6 +148,7 @@ class Output {
   const Sink& sink_;
   const std::vector<std::string>& prefixes_;
   const std::function<void(std::uint64_t)>& entries_done_;
+  const bool tapped_;
   std::string buf_;
   std::uint64_t entries_ = 0;
 };
@@ -213,7 +222,11 @@ Result<LogPayload> emit_log_payload(const std::string& path,
   // Pass 3: the base merged with the tail, in key order.
   auto reader = snapshot::Reader::open(path);
   if (!reader) return reader.status();
-  Output out(sink, prefixes, entries_done);
+  // A whole file assumed canonical is its own payload: its bytes go to the
+  // sink as they are read, with no copy.
+  const bool pass_through = assume_canonical && prefixes.empty();
+  if (pass_through) SLIP_RETURN_IF_ERROR((*reader)->set_tap(sink));
+  Output out(sink, prefixes, entries_done, pass_through);
   auto next_tail = tail.begin();
   // Emits the tail's keys below KEY (all of them when KEY is nullopt).
   auto tail_until = [&](std::optional<std::string_view> key) -> Status {

@@ -112,9 +112,23 @@ std::size_t Reader::fill(std::size_t n) {
       eof_ = true;
       break;
     }
+    if (tap_) {
+      Status s = tap_(buf_.get() + end_, static_cast<std::size_t>(got));
+      if (!s) {
+        io_status_ = std::move(s);
+        eof_ = true;
+        break;
+      }
+    }
     end_ += static_cast<std::size_t>(got);
   }
   return end_ - pos_;
+}
+
+Status Reader::set_tap(Tap tap) {
+  if (consumed_ != pos_) return Status::invalid_argument("set_tap after reading records");
+  tap_ = std::move(tap);
+  return end_ > 0 ? tap_(buf_.get(), end_) : Status::ok();
 }
 
 Status Reader::seek(std::uint64_t offset) {

@@ -136,6 +136,11 @@ TEST_CASE("log payload: generated folds give exactly the canonical form of their
     Emitted scoped = emit(path, false, scope);
     REQUIRE(scoped.status.is_ok());
     CHECK(scoped.bytes == oracle(ops, scope));
+    Emitted scoped_assumed = emit(path, true, scope);
+    if (file == expected)
+      CHECK(scoped_assumed.bytes == oracle(ops, scope));
+    else
+      CHECK(scoped_assumed.status.kind() == StatusKind::kCheckFailed);
   }
   // Both kinds were exercised.
   CHECK(canonical_files > 20);
