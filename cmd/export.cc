@@ -140,7 +140,7 @@ Result<std::unique_ptr<artifact::StagedArtifact>> stage_log_fold(const ExportOpt
   auto backend = fold::detect_backend(o.from);
   if (!backend) return backend.status();
   if (!*backend || **backend != "log") return Status::not_supported("not a log fold");
-  auto lock = fold::FileLock::acquire(o.from + ".lock");
+  auto lock = fold::FileLock::acquire_fold(o.from, "log");
   if (!lock) return lock.status();
   auto origin = fold::read_origin_sidecar(o.from);
   if (!origin) return origin.status();

@@ -236,10 +236,6 @@ Status build_leveldb(const std::string& snap, const std::string& dir, const Mani
   return (*store)->set_origin(origin_of(m));
 }
 
-std::string lock_path_of(const std::string& path, const std::string& backend) {
-  return backend == "log" ? path + ".lock" : path + "/slip.lock";
-}
-
 }  // namespace
 
 Status import_fold(location::Location& loc, const Manifest& m, const std::string& dest,
@@ -260,7 +256,7 @@ Status import_fold(location::Location& loc, const Manifest& m, const std::string
     auto backend = fold::detect_backend(target);
     if (!backend) return backend.status();
     if (*backend) {
-      auto lock = fold::FileLock::acquire(lock_path_of(target, **backend));
+      auto lock = fold::FileLock::acquire_fold(target, **backend);
       if (!lock) return lock.status();
       old_lock = std::move(*lock);
     }

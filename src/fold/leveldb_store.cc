@@ -325,7 +325,7 @@ Result<std::unique_ptr<Store>> open_leveldb(const std::string& path, const Optio
   } else {
     ::mkdir(path.c_str(), 0755);
   }
-  auto lock = FileLock::acquire(path + "/slip.lock");
+  auto lock = FileLock::acquire_fold(path, "leveldb");
   if (!lock) return lock.status();
   auto store = std::make_unique<LevelDbStore>(path, options, std::move(*lock));
   SLIP_RETURN_IF_ERROR(store->open());

@@ -30,6 +30,11 @@ Result<std::unique_ptr<FileLock>> FileLock::acquire(const std::string& path) {
   return std::unique_ptr<FileLock>(new FileLock(fd));
 }
 
+Result<std::unique_ptr<FileLock>> FileLock::acquire_fold(const std::string& fold_path,
+                                                         const std::string& backend) {
+  return acquire(backend == "log" ? fold_path + ".lock" : fold_path + "/slip.lock");
+}
+
 FileLock::~FileLock() {
   if (fd_ >= 0) ::close(fd_);  // closing releases the lock
 }

@@ -270,7 +270,7 @@ Result<std::unique_ptr<Store>> open_log(const std::string& path, const Options& 
     return Status::invalid_argument("a log fold is not opened read-only: read " + path +
                                     " with the snapshot library (slip::snapshot) instead");
   }
-  auto lock = FileLock::acquire(path + ".lock");
+  auto lock = FileLock::acquire_fold(path, "log");
   if (!lock) return lock.status();
   auto store = std::make_unique<LogStore>(path, options, std::move(*lock));
   SLIP_RETURN_IF_ERROR(store->open());
