@@ -186,6 +186,11 @@ Status move_pointer(location::Location& loc, const Manifest& m, const std::strin
 
 }  // namespace
 
+Status no_cursor_to_export() {
+  return Status::invalid_argument(
+      "the fold has no cursor yet: nothing to export (let 'slip mirror' catch up first)");
+}
+
 int compare_cursors(const VersionToken& a, const VersionToken& b) {
   if (a.size() != b.size()) return a.size() < b.size() ? -1 : 1;
   int c = a.bytes().compare(b.bytes());
@@ -334,10 +339,7 @@ Result<std::unique_ptr<StagedArtifact>> stage_stream(
 Result<std::unique_ptr<StagedArtifact>> stage(fold::Store& store, const ExportOptions& o) {
   SLIP_RETURN_IF_ERROR(kv::validate_bucket_name(o.bucket));
   auto cursor = store.cursor();
-  if (!cursor) {
-    return Status::invalid_argument(
-        "the fold has no cursor yet: nothing to export (let 'slip mirror' catch up first)");
-  }
+  if (!cursor) return no_cursor_to_export();
   Manifest m = new_manifest(o, *cursor);
   const std::uint64_t total = o.prefixes.empty() ? store.size() : 0;
   const std::vector<std::string> scope = m.scope;

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 
+#include "artifact/common.h"
 #include "core/crc32.h"
 #include "fs/io.h"
 #include "snapshot/le.h"
@@ -23,11 +24,6 @@ namespace {
 constexpr std::size_t kChunk = 1 << 20;
 constexpr std::size_t kRecentWindow = 1 << 20;  // has_recent_commits() looks this far back
 constexpr int kMaxChains = 16;                  // ... and follows this many candidates
-
-Status no_cursor() {
-  return Status::invalid_argument(
-      "the fold has no cursor yet: nothing to export (let 'slip mirror' catch up first)");
-}
 
 Status not_canonical(const std::string& path) {
   return Status::check_failed(path + " is not in canonical form");
@@ -215,7 +211,7 @@ Result<LogPayload> emit_log_payload(const std::string& path,
     base_end = *end;
     auto last = fold_tail(path, base_end, &tail);
     if (!last) return last.status();
-    if (!*last) return no_cursor();
+    if (!*last) return no_cursor_to_export();
     cursor = *last;
   }
 
@@ -261,7 +257,7 @@ Result<LogPayload> emit_log_payload(const std::string& path,
   if (!(*reader)->io_status().is_ok() || (*reader)->problem().damage != snapshot::Damage::kNone ||
       (!assume_canonical && (*reader)->bytes_consumed() < base_end))
     return damaged(**reader);
-  if (!cursor) return no_cursor();
+  if (!cursor) return no_cursor_to_export();
   SLIP_RETURN_IF_ERROR(tail_until(std::nullopt));
   SLIP_RETURN_IF_ERROR(out.finish(*cursor));
   return LogPayload{out.entries(), *cursor};
