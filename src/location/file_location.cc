@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <functional>
 
 #include "fs/io.h"
@@ -30,6 +31,7 @@ constexpr const char* kLockName = ".slip-location.lock";
 constexpr std::string_view kTempInfix = ".slip-tmp.";
 constexpr uint64_t kListEtagLimit = 1 << 20;  // see Location::list
 constexpr uint64_t kSmallLimit = 64 << 20;
+constexpr std::chrono::seconds kStaleStaged{24 * 3600};
 
 struct Fd {
   int fd = -1;
@@ -79,6 +81,20 @@ Status make_dirs(const std::string& dir) {
     return Status::from_errno(errno, "create directory " + dir);
   }
   return fs::fsync_parent_dir(dir);  // the new entry must survive a crash too
+}
+
+// Best effort: what cannot be removed stays for the next look.
+void remove_stale_files(const std::string& dir, std::chrono::seconds age) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return;
+  const auto cutoff = std::chrono::system_clock::now() - age;
+  while (struct dirent* e = ::readdir(d)) {
+    const std::string path = dir + "/" + e->d_name;
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    if (std::chrono::system_clock::from_time_t(st.st_mtime) < cutoff) ::unlink(path.c_str());
+  }
+  ::closedir(d);
 }
 
 Result<std::string> read_whole(const std::string& path, const std::string& key) {
@@ -155,9 +171,12 @@ class FileLocation : public Location {
   }
 
   // An internal name, so list() passes over it and no key can reach it.
+  // Files an export left there when it died are removed once a day old (a
+  // running export's file is younger: it is written to continuously).
   Result<std::string> staging_dir() override {
     const std::string dir = dir_ + "/.slip-tmp.staging";
     SLIP_RETURN_IF_ERROR(make_dirs(dir));
+    remove_stale_files(dir, kStaleStaged);
     return dir;
   }
 

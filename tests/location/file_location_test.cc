@@ -2,6 +2,7 @@
 // writes under a lock, listing in key order.
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -240,4 +241,15 @@ TEST_CASE("file location: a file staged in its staging directory is adopted with
         StatusKind::kInvalidArgument);
   // A file that is not there is an error, not a silent success.
   CHECK_FALSE(l->adopt("b/y", *staging + "/missing").is_ok());
+
+  // What a dead export left behind goes once it is a day old; a file
+  // being written now stays.
+  slip::test::write_file(*staging + "/dead", "x");
+  slip::test::write_file(*staging + "/live", "x");
+  struct timespec two_days_ago[2] = {{::time(nullptr) - 2 * 86400, 0},
+                                     {::time(nullptr) - 2 * 86400, 0}};
+  REQUIRE(::utimensat(AT_FDCWD, (*staging + "/dead").c_str(), two_days_ago, 0) == 0);
+  REQUIRE(l->staging_dir().is_ok());
+  CHECK_FALSE(std::filesystem::exists(*staging + "/dead"));
+  CHECK(std::filesystem::exists(*staging + "/live"));
 }
