@@ -7,23 +7,25 @@
 #   bench/export_bench.sh                                  # 1,000,000 keys
 #   BENCH_KEYS=200000 BENCH_RUNS=2 bench/export_bench.sh   # a quicker run
 #
-# Environment: BENCH_KEYS (default 1000000), BENCH_RUNS (default 3),
+# Environment: BENCH_KEYS (default 1000000), BENCH_RUNS (default 5),
 # BENCH_BUILD (default build-bench), BENCH_TMP (default /tmp).
 #
 # The fold is a canonical log (what the payload decompresses to), so its
-# size is "the uncompressed log". Every command runs BENCH_RUNS times after
-# one warm-up of the page cache; the best wall time counts, and the CPU
-# column is user+system of that run. Each export goes to a fresh location
-# (no reuse of a stored artifact); each import to a fresh path. The slip
-# export of the log fold includes opening it (the log store replays the
-# file into memory); the LevelDB fold (made by `slip import --backend
-# leveldb`) opens without a replay, which is what a mirror exporting
-# between commits pays. file:// fsyncs what it stores; zstd does not.
+# size is "the uncompressed log"; the mirror-shaped copy has 50 commits
+# appended (its MB/s counts the same canonical bytes). Every command runs
+# BENCH_RUNS times (interleaved with the others, below) after one warm-up
+# of the page cache; the median wall time counts, and the CPU column is
+# user+system of that run. Each export goes
+# to a fresh location (no reuse of a stored artifact); each import to a
+# fresh path. A log fold is exported from its file (passed through when
+# canonical, the appended commits merged in otherwise); the LevelDB fold
+# (made by `slip import --backend leveldb`) is scanned. file:// fsyncs what
+# it stores; zstd does not.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 keys="${BENCH_KEYS:-1000000}"
-runs="${BENCH_RUNS:-3}"
+runs="${BENCH_RUNS:-5}"
 build="${BENCH_BUILD:-build-bench}"
 
 command -v zstd >/dev/null || { echo "export_bench: zstd not found: run scripts/install-deps" >&2; exit 2; }
@@ -36,35 +38,54 @@ trap 'rm -rf "$work"' EXIT
 cd "$work"
 
 "$OLDPWD/$build/bench/make_json_fold" --out fold.snap --keys "$keys"
+# The same fold as a running mirror leaves it: 50 commits (5,000 updates)
+# appended since its last compaction.
+"$OLDPWD/$build/bench/make_json_fold" --out mirror.snap --keys "$keys" --commits 50 2>/dev/null
 log_bytes=$(stat -c %s fold.snap)
-cat fold.snap >/dev/null
+cat fold.snap mirror.snap >/dev/null
 
-# best RUNS CMD...: runs CMD (a shell string) RUNS times with PREP before
-# each; prints "wall cpu" of the fastest run.
-best() {
-  local prep="$1" cmd="$2" best_wall="" best_cpu=""
-  for _ in $(seq "$runs"); do
-    eval "$prep"
-    /usr/bin/time -f "%e %U %S" -o t.txt bash -c "$cmd" >/dev/null
-    read -r wall user sys < t.txt
-    if [ -z "$best_wall" ] || awk "BEGIN{exit !($wall < $best_wall)}"; then
-      best_wall=$wall
-      best_cpu=$(awk "BEGIN{print $user + $sys}")
-    fi
-  done
-  echo "$best_wall $best_cpu"
-}
+# The steps, each a preparation and a command (shell strings). They run in
+# BENCH_RUNS rounds, every step once per round, so that a reference and
+# the command compared with it see the same moments of this machine
+# (whose neighbours make single runs vary by 10-20%); each step's median
+# wall time counts.
+steps=(zc zd ex em el im il)
+prep_zc="rm -f ref.zst";             cmd_zc="zstd -3 -T0 -q -c fold.snap > ref.zst"
+prep_zd=":";                         cmd_zd="zstd -d -q -c ref.zst > /dev/null"
+prep_ex="rm -rf exp";                cmd_ex="'$slip' export --from fold.snap --bucket bench --to file://$work/exp"
+prep_em="rm -rf expm";               cmd_em="'$slip' export --from mirror.snap --bucket bench --to file://$work/expm"
+prep_el="rm -rf expl";               cmd_el="'$slip' export --from ldb --bucket bench --to file://$work/expl"
+prep_im="rm -rf imp.snap imp.snap.lock"; cmd_im="'$slip' import file://$work/exp --to imp.snap"
+prep_il="rm -rf impl";               cmd_il="'$slip' import file://$work/exp --to impl --backend leveldb"
 
-read -r zc_wall zc_cpu < <(best "rm -f ref.zst" "zstd -3 -T0 -q -c fold.snap > ref.zst")
-ref_bytes=$(stat -c %s ref.zst)
-read -r zd_wall zd_cpu < <(best ":" "zstd -d -q -c ref.zst > /dev/null")
-read -r ex_wall ex_cpu < <(best "rm -rf exp" "'$slip' export --from fold.snap --bucket bench --to file://$work/exp")
-payload_bytes=$(stat -c %s exp/bench/artifacts/*.pgss.zst)
-read -r im_wall im_cpu < <(best "rm -rf imp.snap imp.snap.lock" "'$slip' import file://$work/exp --to imp.snap")
-cmp -s fold.snap imp.snap || { echo "export_bench: imported fold differs from the source" >&2; exit 1; }
+# The LevelDB fold to export, made from the log fold's artifact.
+eval "$prep_ex; $cmd_ex" >/dev/null
 "$slip" import "file://$work/exp" --to ldb --backend leveldb >/dev/null
-read -r el_wall el_cpu < <(best "rm -rf expl" "'$slip' export --from ldb --bucket bench --to file://$work/expl")
-read -r il_wall il_cpu < <(best "rm -rf impl" "'$slip' import file://$work/exp --to impl --backend leveldb")
+eval "$prep_zc; $cmd_zc"
+
+for _ in $(seq "$runs"); do
+  for s in "${steps[@]}"; do
+    prep="prep_$s" cmd="cmd_$s"
+    eval "${!prep}"
+    sync  # no step pays for the writeback of an earlier one's files
+    /usr/bin/time -f "%e %U %S" -o t.txt bash -c "${!cmd}" >/dev/null
+    awk '{print $1, $2 + $3}' t.txt >> "times_$s.txt"
+  done
+done
+# "wall cpu" of the run with the median wall time.
+median() { sort -n "times_$1.txt" | awk -v n="$runs" 'NR == int((n + 1) / 2) {print $1, $2}'; }
+read -r zc_wall zc_cpu < <(median zc)
+read -r zd_wall zd_cpu < <(median zd)
+read -r ex_wall ex_cpu < <(median ex)
+read -r em_wall em_cpu < <(median em)
+read -r el_wall el_cpu < <(median el)
+read -r im_wall im_cpu < <(median im)
+read -r il_wall il_cpu < <(median il)
+ref_bytes=$(stat -c %s ref.zst)
+payload_bytes=$(stat -c %s exp/bench/artifacts/*.pgss.zst)
+cmp -s fold.snap imp.snap || { echo "export_bench: imported fold differs from the source" >&2; exit 1; }
+[ "$(ls expl/bench/artifacts)" = "$(ls exp/bench/artifacts)" ] ||
+  { echo "export_bench: the LevelDB fold's artifact differs from the log fold's" >&2; exit 1; }
 
 mbs() { awk "BEGIN{printf \"%.0f\", $log_bytes / $1 / 1e6}"; }
 pct() { awk "BEGIN{printf \"%.0f%%\", 100 * $1 / $2}"; }
@@ -73,10 +94,11 @@ echo "fold: $keys keys, $log_bytes bytes uncompressed (canonical PGSS v2 log); $
 printf '%-36s %8s %8s %8s %10s\n' step "wall s" "cpu s" "MB/s" "vs zstd"
 printf '%-36s %8s %8s %8s %10s\n' "zstd -3 -T0 (reference)" "$zc_wall" "$zc_cpu" "$(mbs "$zc_wall")" ""
 printf '%-36s %8s %8s %8s %10s\n' "slip export --from log fold" "$ex_wall" "$ex_cpu" "$(mbs "$ex_wall")" "$(pct "$zc_wall" "$ex_wall")"
+printf '%-36s %8s %8s %8s %10s\n' "slip export --from mirror's log fold" "$em_wall" "$em_cpu" "$(mbs "$em_wall")" "$(pct "$zc_wall" "$em_wall")"
 printf '%-36s %8s %8s %8s %10s\n' "slip export --from leveldb fold" "$el_wall" "$el_cpu" "$(mbs "$el_wall")" "$(pct "$zc_wall" "$el_wall")"
 printf '%-36s %8s %8s %8s %10s\n' "zstd -d (reference)" "$zd_wall" "$zd_cpu" "$(mbs "$zd_wall")" ""
 printf '%-36s %8s %8s %8s %10s\n' "slip import --to log" "$im_wall" "$im_cpu" "$(mbs "$im_wall")" "$(pct "$zd_wall" "$im_wall")"
 printf '%-36s %8s %8s %8s %10s\n' "slip import --to leveldb" "$il_wall" "$il_cpu" "$(mbs "$il_wall")" "$(pct "$zd_wall" "$il_wall")"
 echo
 echo "payload: $payload_bytes bytes = $(pct "$payload_bytes" "$log_bytes") of the log (target <= 40%); zstd -3 -T0: $ref_bytes bytes"
-echo "export vs zstd -3 -T0: $(pct "$zc_wall" "$ex_wall") (log fold), $(pct "$zc_wall" "$el_wall") (leveldb fold); target >= 80%"
+echo "export vs zstd -3 -T0: $(pct "$zc_wall" "$ex_wall") (log fold), $(pct "$zc_wall" "$em_wall") (mirror's log fold), $(pct "$zc_wall" "$el_wall") (leveldb fold); target >= 80%"

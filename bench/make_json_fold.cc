@@ -4,17 +4,20 @@
 // names, timestamps, enums, numbers, a few free-text words. For the export
 // benchmark (bench/export_bench.sh).
 //
-//   make_json_fold --out FILE [--keys N] [--seed S]
+//   make_json_fold --out FILE [--keys N] [--seed S] [--commits C]
 //
 // Keys are "svc/<region>/<service>/<n>" in ascending order; versions count
-// up from 1; a CURSOR with the last revision ends the file. Deterministic
-// for a given seed.
+// up from 1; a CURSOR with the last revision ends the file. --commits C
+// appends C commits as a running mirror would before its next compaction:
+// 100 updates each (90 PUTs of existing keys, 10 DELETEs) and a CURSOR.
+// Deterministic for a given seed.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "slip/snapshot_writer.h"
 
@@ -22,6 +25,7 @@ int main(int argc, char** argv) {
   std::string out;
   long keys = 1000000;
   unsigned seed = 1;
+  long commits = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--out"))
       out = argv[i + 1];
@@ -29,9 +33,11 @@ int main(int argc, char** argv) {
       keys = std::atol(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--seed"))
       seed = static_cast<unsigned>(std::atol(argv[i + 1]));
+    else if (!std::strcmp(argv[i], "--commits"))
+      commits = std::atol(argv[i + 1]);
   }
   if (out.empty()) {
-    std::fprintf(stderr, "usage: make_json_fold --out FILE [--keys N] [--seed S]\n");
+    std::fprintf(stderr, "usage: make_json_fold --out FILE [--keys N] [--seed S] [--commits C]\n");
     return 2;
   }
   static const char* kRegions[] = {"eu-west-1",  "eu-central-1",   "us-east-1", "us-west-2",
@@ -98,6 +104,25 @@ int main(int argc, char** argv) {
     }
   }
   slip::snapshot::encode_cursor(&buf, slip::VersionToken::from_revision(rev));
+  std::vector<const std::string*> names;
+  if (commits > 0 && !entries.empty()) {
+    names.reserve(entries.size());
+    for (const auto& e : entries) names.push_back(&e.first);
+  }
+  for (long c = 0; c < commits && !names.empty(); ++c) {
+    for (int i = 0; i < 100; ++i) {
+      const std::string& k = *names[rng() % names.size()];
+      const auto version = slip::VersionToken::from_revision(++rev);
+      if (i % 10 == 0) {
+        slip::snapshot::encode_delete(&buf, k, version);
+      } else {
+        std::string v = entries[k];
+        v.replace(v.size() - 18, 16, std::to_string(rev % 10000000000000000ULL));
+        slip::snapshot::encode_put(&buf, k, v, version);
+      }
+    }
+    slip::snapshot::encode_cursor(&buf, slip::VersionToken::from_revision(rev));
+  }
   std::fwrite(buf.data(), 1, buf.size(), f);
   if (std::fclose(f) != 0) {
     std::perror(out.c_str());
