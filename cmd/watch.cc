@@ -25,7 +25,7 @@ void register_watch(CLI::App& parent, Registry& registry) {
       ->type_name("FILE");
   app->add_option("--on-expired", o->on_expired,
                   "When the cursor is older than the bucket's history: fail (default) or relist "
-                  "(fall back to a full state-sync)")
+                  "(a RESET line, then a full state-sync)")
       ->check(CLI::IsMember({"fail", "relist"}))
       ->type_name("ACTION");
   app->add_option("--exec", o->exec,
@@ -67,7 +67,10 @@ void register_watch(CLI::App& parent, Registry& registry) {
       "non-zero stops the watch with the cursor unchanged.\n\n"
       "Before resuming, the bucket's history is checked: if it no longer reaches back to the "
       "cursor, "
-      "the updates in between are gone and the watch fails (exit 1) unless --on-expired relist. "
+      "the updates in between are gone and the watch fails (exit 1) unless --on-expired relist, "
+      "which first writes {\"op\":\"RESET\",\"expired_cursor\":N} (text: RESET after @N; "
+      "with --exec, the command's input alone): drop what you hold, the whole current state "
+      "follows (keys deleted in the gap appear in no update). "
       "Several prefixes share one consumer over the bucket (nats-server 2.9 has no multi-filter "
       "consumers), so one cursor covers them all.\n\n"
       "EXIT STATUS\n"
@@ -105,10 +108,12 @@ Status run_watch(const WatchOptions& o, Context& ctx) {
   wo.state_sync = !o.updates_only;
   wo.resume_after = resume;
   auto watcher = (*bucket)->watch(wo);
+  std::optional<std::uint64_t> expired;
   if (!watcher && watcher.status().kind() == StatusKind::kCursorExpired &&
       o.on_expired == "relist") {
     std::fprintf(stderr, "slip: warning: %s; relisting the whole bucket\n",
                  watcher.status().message().c_str());
+    expired = wo.resume_after;
     wo.resume_after.reset();
     wo.state_sync = true;
     watcher = (*bucket)->watch(wo);
@@ -118,6 +123,9 @@ Status run_watch(const WatchOptions& o, Context& ctx) {
   PrintSink print(ctx.out, o.format);
   ExecSink exec(o.exec);
   watch::UpdateSink& sink = o.exec.empty() ? static_cast<watch::UpdateSink&>(print) : exec;
+  // Keys deleted in the gap are in no update that follows: the consumer
+  // must drop what it holds before the relisted state.
+  if (expired) SLIP_RETURN_IF_ERROR(o.exec.empty() ? print.reset(*expired) : exec.reset(*expired));
 
   watch::LoopOptions lo;
   lo.batch_max = o.batch_max;

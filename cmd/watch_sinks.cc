@@ -31,6 +31,10 @@ void append_update_json(std::string* out, const kv::Entry& e) {
   out->push_back('}');
 }
 
+std::string reset_json(std::uint64_t expired_cursor) {
+  return "{\"op\":\"RESET\",\"expired_cursor\":" + std::to_string(expired_cursor) + "}";
+}
+
 std::string update_json(const kv::Entry& e) {
   std::string line;
   append_update_json(&line, e);
@@ -71,12 +75,29 @@ Status PrintSink::apply(const std::vector<kv::Entry>& batch) {
   return Status::ok();
 }
 
+Status PrintSink::reset(std::uint64_t expired_cursor) {
+  if (format_ == "value") return Status::ok();
+  out_.buffer() += format_ == "text" ? "RESET after @" + std::to_string(expired_cursor)
+                                     : reset_json(expired_cursor);
+  out_.buffer() += '\n';
+  return out_.flush();
+}
+
 Status ExecSink::apply(const std::vector<kv::Entry>& batch) {
   std::string input;
   for (const kv::Entry& e : batch) {
     append_update_json(&input, e);
     input += '\n';
   }
+  return run(input, "a batch of " + std::to_string(batch.size()) + " updates ending at revision " +
+                        std::to_string(batch.back().revision));
+}
+
+Status ExecSink::reset(std::uint64_t expired_cursor) {
+  return run(reset_json(expired_cursor) + "\n", "the RESET line");
+}
+
+Status ExecSink::run(const std::string& input, const std::string& what) {
   int in[2];
   if (::pipe2(in, O_CLOEXEC) != 0) return Status::from_errno(errno, "pipe");
   posix_spawn_file_actions_t actions;
@@ -110,10 +131,8 @@ Status ExecSink::apply(const std::vector<kv::Entry>& batch) {
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return Status::ok();
   std::string how = WIFEXITED(status) ? "exited with status " + std::to_string(WEXITSTATUS(status))
                                       : "was killed by signal " + std::to_string(WTERMSIG(status));
-  return Status::check_failed("--exec command " + how + " on a batch of " +
-                              std::to_string(batch.size()) + " updates ending at revision " +
-                              std::to_string(batch.back().revision) +
-                              "; the cursor was not advanced, so a restart re-delivers the batch");
+  return Status::check_failed("--exec command " + how + " on " + what +
+                              "; the cursor was not advanced, so a restart delivers it again");
 }
 
 }  // namespace slip::cli

@@ -1,6 +1,7 @@
 // The two sinks of `slip watch`: standard output, and a user's command.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "output.h"
@@ -14,6 +15,8 @@ class PrintSink final : public watch::UpdateSink {
  public:
   PrintSink(Output& out, std::string format) : out_(out), format_(std::move(format)) {}
   Status apply(const std::vector<kv::Entry>& batch) override;
+  // The RESET line (json and text formats; value has no place for it).
+  Status reset(std::uint64_t expired_cursor);
 
  private:
   Output& out_;
@@ -28,10 +31,21 @@ class ExecSink final : public watch::UpdateSink {
  public:
   explicit ExecSink(std::string command) : command_(std::move(command)) {}
   Status apply(const std::vector<kv::Entry>& batch) override;
+  // Runs the command once with the RESET line alone.
+  Status reset(std::uint64_t expired_cursor);
 
  private:
+  // Runs the command with INPUT on its standard input; WHAT names the input
+  // in the error when it does not exit 0.
+  Status run(const std::string& input, const std::string& what);
+
   std::string command_;
 };
+
+// The line (no newline) that tells a consumer to drop what it holds: the
+// updates after EXPIRED_CURSOR are gone from the bucket, and its whole
+// current state follows. {"op":"RESET","expired_cursor":N}
+std::string reset_json(std::uint64_t expired_cursor);
 
 // One JSON line (no newline) for an update: op, key, revision, created,
 // and value or value_b64 for PUTs.

@@ -1126,7 +1126,7 @@ complete -c slip -n '__slip_in slip_watch' -s h -l help -d 'Print this help mess
 complete -c slip -n '__slip_in slip_watch' -l format -x -a 'json text value' -d 'json (default), text, or value (raw values, one per line)'
 complete -c slip -n '__slip_in slip_watch' -l since -x -d 'Resume after revision REV: deliver only later updates'
 complete -c slip -n '__slip_in slip_watch' -l cursor-file -r -F -d 'Resume from the revision in FILE, and record there each revision once applied'
-complete -c slip -n '__slip_in slip_watch' -l on-expired -x -a 'fail relist' -d 'When the cursor is older than the bucket\'s history: fail (default) or relist (fall back to a full state-sync)'
+complete -c slip -n '__slip_in slip_watch' -l on-expired -x -a 'fail relist' -d 'When the cursor is older than the bucket\'s history: fail (default) or relist (a RESET line, then a full state-sync)'
 complete -c slip -n '__slip_in slip_watch' -l exec -x -d 'Run CMD once per batch with the batch as JSON lines on its stdin'
 complete -c slip -n '__slip_in slip_watch' -l batch-max -x -d 'Updates per batch at most (default 1000)'
 complete -c slip -n '__slip_in slip_watch' -l batch-window -x -d 'Milliseconds a batch may wait to fill (default 50)'

@@ -170,8 +170,30 @@ TEST_CASE("watch: a cursor older than the bucket's history is CursorExpired, or 
 
   auto relisted = b.watch({"--until-caught-up", "--since", "2", "--on-expired", "relist"});
   CHECK(relisted.exit_code == ec::kOk);
-  CHECK(fold(json_lines(relisted.out)) ==
+  auto lines = json_lines(relisted.out);
+  REQUIRE(lines.size() == 4);
+  // First the RESET: what the consumer holds is stale (a key deleted in
+  // the gap would appear in no update).
+  CHECK(lines[0] == json{{"op", "RESET"}, {"expired_cursor", 2}});
+  lines.erase(lines.begin());
+  CHECK(fold(lines) ==
         std::map<std::string, std::string>{{"k1", "new"}, {"k2", "new"}, {"k3", "new"}});
+  auto text =
+      b.watch({"--until-caught-up", "--since", "2", "--on-expired", "relist", "--format", "text"});
+  CHECK(text.out.rfind("RESET after @2\n", 0) == 0);
+  // With --exec the RESET is a run of its own; one that fails stops the
+  // watch before any update (exit 1).
+  slip::test::TempDir tmp;
+  const std::string seen = tmp.file("seen");
+  auto exec = b.watch({"--until-caught-up", "--since", "2", "--on-expired", "relist", "--exec",
+                       "cat >> " + seen + "; echo --- >> " + seen});
+  CHECK(exec.exit_code == ec::kOk);
+  CHECK(slip::test::read_file(seen).rfind("{\"op\":\"RESET\",\"expired_cursor\":2}\n---\n", 0) ==
+        0);
+  auto refused = b.watch(
+      {"--until-caught-up", "--since", "2", "--on-expired", "relist", "--exec", "grep -qv RESET"});
+  CHECK(refused.exit_code == ec::kNegative);
+  CHECK(refused.err.find("on the RESET line") != std::string::npos);
 
   auto ahead = b.watch({"--until-caught-up", "--since", "99"});
   CHECK(ahead.exit_code == ec::kNegative);
