@@ -74,11 +74,12 @@ std::set<std::string> expected_install() {
       "share/doc/slip/examples/mirror.env.example",
       "share/doc/slip/examples/slip-export",
   };
+  // Gzipped, as Debian's policy asks.
   for (const std::string& page : source_names("man", ".1")) {
-    files.insert("share/man/man1/" + page);
+    files.insert("share/man/man1/" + page + ".gz");
   }
   for (const std::string& page : source_names("man", ".5")) {
-    files.insert("share/man/man5/" + page);
+    files.insert("share/man/man5/" + page + ".gz");
   }
   return files;
 }
