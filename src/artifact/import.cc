@@ -211,7 +211,10 @@ fold::Origin origin_of(const Manifest& m) { return fold::make_origin(m.bucket, m
 // Builds a LevelDB fold in DIR from the verified snapshot at SNAP.
 Status build_leveldb(const std::string& snap, const std::string& dir, const Manifest& m,
                      const Progress& progress) {
-  auto store = fold::open_leveldb(dir, {});
+  // A new directory, and the snapshot was verified canonical: each key once.
+  fold::Options options;
+  options.bulk_load = true;
+  auto store = fold::open_leveldb(dir, options);
   if (!store) return store.status();
   auto reader = snapshot::Reader::open(snap);
   if (!reader) return reader.status();

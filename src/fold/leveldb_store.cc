@@ -196,20 +196,22 @@ class LevelDbStore final : public Store {
     std::int64_t delta = 0;
     for (const Mutation& m : mutations) {
       const std::string k = data_key(m.key);
-      auto it = live.find(k);
-      bool before;
-      if (it != live.end()) {
-        before = it->second;
-      } else {
-        std::string existing;
-        before = db_->Get({}, k, &existing).ok();
+      bool before = false;
+      if (!options_.bulk_load) {
+        auto it = live.find(k);
+        if (it != live.end()) {
+          before = it->second;
+        } else {
+          std::string existing;
+          before = db_->Get({}, k, &existing).ok();
+        }
       }
       if (m.is_delete) {
         batch.Delete(k);
       } else {
         batch.Put(k, encode_value(m.value, m.version));
       }
-      live[k] = !m.is_delete;
+      if (!options_.bulk_load) live[k] = !m.is_delete;
       delta += static_cast<int>(!m.is_delete) - static_cast<int>(before);
     }
     const auto keys = static_cast<std::uint64_t>(static_cast<std::int64_t>(*size_) + delta);
