@@ -22,6 +22,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <thread>
 
@@ -325,6 +326,30 @@ int count_of(const std::string& text, const std::string& needle) {
   return n;
 }
 
+// The end of every recovery test: waits up to TIMEOUT for the fold at PATH
+// to hold LAST_VALUE (the writer's last write), then checks that the mirror
+// is the process started at the beginning (it recovered, nobody restarted
+// it), stops on SIGTERM with exit 0 reporting the bucket's head as its
+// cursor, and left a fold that is exactly the bucket at its head.
+// DIAGNOSTICS is shown when the wait times out. Returns the fold.
+Model converge_and_stop(BackgroundProcess& mirror, const std::string& path,
+                        const std::string& err_path, const std::string& last_value,
+                        const BucketState& bucket, std::chrono::seconds timeout,
+                        const std::function<std::string()>& diagnostics) {
+  REQUIRE_MESSAGE(wait_until([&] { return fold_bytes_contain(path, last_value); }, timeout),
+                  diagnostics());
+  CHECK(mirror.running());
+  CHECK(mirror.stop(SIGTERM) == ec::kOk);
+  const std::string err = slip::test::read_file(err_path);
+  CAPTURE(err);
+  CHECK(final_cursor(err) == bucket.head);
+  std::uint64_t cursor = 0;
+  Model fold = fold_model(path, &cursor);
+  CHECK(cursor == bucket.head);
+  CHECK(fold == bucket.model());
+  return fold;
+}
+
 }  // namespace
 
 TEST_CASE("mirror faults: a nats-server restarted under a running mirror, both backends") {
@@ -355,18 +380,10 @@ TEST_CASE("mirror faults: a nats-server restarted under a running mirror, both b
     REQUIRE_MESSAGE(writer.error().empty(), writer.error());
     CHECK(written_at_restart < 600);  // the restart did land mid-writes
     const BucketState bucket = read_bucket(server.url(), "rs");
-    REQUIRE_MESSAGE(wait_until([&] { return fold_bytes_contain(path, writer.last_value()); }, 60s),
-                    std::string(slip::test::read_file(err_path) + server.log()));
-    CHECK(mirror.running());  // the same process: it was never restarted
-    CHECK(mirror.stop(SIGTERM) == ec::kOk);
-    const std::string err = slip::test::read_file(err_path);
-    CAPTURE(err);
-    CHECK(final_cursor(err) == bucket.head);
-    std::uint64_t cursor = 0;
-    const Model fold = fold_model(path, &cursor);
-    CHECK(cursor == bucket.head);
+    const Model fold =
+        converge_and_stop(mirror, path, err_path, writer.last_value(), bucket, 60s,
+                          [&] { return slip::test::read_file(err_path) + server.log(); });
     CHECK(fold.size() == 600 - 60);  // every tenth put deleted a key
-    CHECK(fold == bucket.model());
   }
 }
 
@@ -395,18 +412,9 @@ TEST_CASE("mirror faults: losing the connected node of a 3-node cluster with an 
   // ordered consumer right after the reconnect can get no answer (it would
   // retry only ~20 s later); the watcher checks a stalled consumer every
   // 2 s after a reconnect and rebuilds it (src/nats/watcher.cc).
-  REQUIRE_MESSAGE(wait_until([&] { return fold_bytes_contain(path, writer.last_value()); }, 90s),
-                  slip::test::read_file(err_path));
-  CHECK(mirror.running());
-  CHECK(mirror.stop(SIGTERM) == ec::kOk);
-  const std::string err = slip::test::read_file(err_path);
-  CAPTURE(err);
-  CHECK(final_cursor(err) == bucket.head);
-  std::uint64_t cursor = 0;
-  const Model fold = fold_model(path, &cursor);
-  CHECK(cursor == bucket.head);
+  const Model fold = converge_and_stop(mirror, path, err_path, writer.last_value(), bucket, 90s,
+                                       [&] { return slip::test::read_file(err_path); });
   CHECK(fold.size() == 400 - 40);
-  CHECK(fold == bucket.model());
 }
 
 TEST_CASE("mirror faults: a full filesystem re-queues the batch; freeing space lets it through") {
@@ -439,13 +447,8 @@ TEST_CASE("mirror faults: a full filesystem re-queues the batch; freeing space l
   CHECK(cursor_of(failing) < bucket.head);
   CHECK(model_of(failing) == bucket.model_at(cursor_of(failing)));
   std::filesystem::remove(filler);
-  REQUIRE_MESSAGE(wait_until([&] { return fold_bytes_contain(path, writer.last_value()); }, 30s),
-                  slip::test::read_file(err_path));
-  CHECK(mirror.stop(SIGTERM) == ec::kOk);
-  std::uint64_t cursor = 0;
-  const Model fold = fold_model(path, &cursor);
-  CHECK(cursor == bucket.head);
-  CHECK(fold == bucket.model());
+  converge_and_stop(mirror, path, err_path, writer.last_value(), bucket, 30s,
+                    [&] { return slip::test::read_file(err_path); });
 }
 
 TEST_CASE("mirror faults: a fold on a full filesystem stops after 16 failed commits in a row") {
