@@ -20,22 +20,13 @@ cd "$(dirname "$0")/.."
 bench_dir="${BENCH_DIR:-/tmp/slip-diff-bench}"
 runs="${BENCH_RUNS:-3}"
 keys="${BENCH_KEYS:-1000000}"
-build="${BENCH_BUILD:-build-bench}"
 
-cmake -S . -B "$build" -DSLIP_BUILD_BENCH=ON -DSLIP_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" -j2 --target slip make_fold >/dev/null
+. bench/lib.sh
+bench_build slip make_fold
 slip="${BENCH_SLIP:-$PWD/$build/slip}"
 make_fold="$PWD/$build/bench/make_fold"
 
-mkdir -p "$bench_dir"
-names=(a.snap b.snap a-random.snap b-random.snap a.ldb b.ldb)
-cleanup() {
-  rm -f "$bench_dir/time.out"
-  [ "${BENCH_KEEP:-0}" = 1 ] && return
-  for n in "${names[@]}"; do rm -rf "${bench_dir:?}/$n"; done
-  rmdir "$bench_dir" 2>/dev/null || true
-}
-trap cleanup EXIT
+bench_inputs "$bench_dir" a.snap b.snap a-random.snap b-random.snap a.ldb b.ldb
 
 # generate NAME ARGS...: makes $bench_dir/NAME unless it is there.
 generate() {

@@ -26,21 +26,20 @@ cd "$(dirname "$0")/.."
 
 keys="${BENCH_KEYS:-1000000}"
 runs="${BENCH_RUNS:-5}"
-build="${BENCH_BUILD:-build-bench}"
 
 command -v zstd >/dev/null || { echo "export_bench: zstd not found: run scripts/install-deps" >&2; exit 2; }
-cmake -S . -B "$build" -DSLIP_BUILD_BENCH=ON -DSLIP_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" -j"$(nproc)" --target slip make_json_fold >/dev/null
+. bench/lib.sh
+bench_build slip make_json_fold
 slip="$PWD/$build/slip"
+make_json_fold="$PWD/$build/bench/make_json_fold"
 
-work=$(mktemp -d "${BENCH_TMP:-/tmp}/slip-export-bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+bench_workdir slip-export-bench
 cd "$work"
 
-"$OLDPWD/$build/bench/make_json_fold" --out fold.snap --keys "$keys"
+"$make_json_fold" --out fold.snap --keys "$keys"
 # The same fold as a running mirror leaves it: 50 commits (5,000 updates)
 # appended since its last compaction.
-"$OLDPWD/$build/bench/make_json_fold" --out mirror.snap --keys "$keys" --commits 50 2>/dev/null
+"$make_json_fold" --out mirror.snap --keys "$keys" --commits 50 2>/dev/null
 log_bytes=$(stat -c %s fold.snap)
 cat fold.snap mirror.snap >/dev/null
 

@@ -15,24 +15,14 @@ cd "$(dirname "$0")/.."
 
 bench_dir="${BENCH_DIR:-/tmp/slip-bench}"
 runs="${BENCH_RUNS:-3}"
-build="${BENCH_BUILD:-build-bench}"
 
-# The project's default build type (RelWithDebInfo, -O2 -g), as scripts/build makes it.
-cmake -S . -B "$build" -DSLIP_BUILD_BENCH=ON -DSLIP_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" -j"$(nproc)" --target slip make_snapshot >/dev/null
+. bench/lib.sh
+bench_build slip make_snapshot
 slip="$PWD/$build/slip"
 make_snapshot="$PWD/$build/bench/make_snapshot"
 
-mkdir -p "$bench_dir"
-# Only the files this script makes are removed: BENCH_DIR may hold others.
-files=(v4k r100 r100-random r100-dead50 r100-dead50.compact)
-cleanup() {
-  rm -f "$bench_dir/time.out"
-  [ "${BENCH_KEEP:-0}" = 1 ] && return
-  for f in "${files[@]}"; do rm -f "$bench_dir/$f.snap"; done
-  rmdir "$bench_dir" 2>/dev/null || true
-}
-trap cleanup EXIT
+bench_inputs "$bench_dir" v4k.snap r100.snap r100-random.snap r100-dead50.snap \
+  r100-dead50.compact.snap
 
 # generate NAME ARGS...: makes $bench_dir/NAME.snap unless it is there.
 generate() {

@@ -27,40 +27,16 @@ cd "$(dirname "$0")/.."
 keys="${BENCH_KEYS:-1000000}"
 value_size="${BENCH_VALUE_SIZE:-100}"
 runs="${BENCH_RUNS:-3}"
-build="${BENCH_BUILD:-build-bench}"
 bucket=wbench
 
-# The project's default build type (RelWithDebInfo, -O2 -g), as scripts/build makes it.
-cmake -S . -B "$build" -DSLIP_BUILD_BENCH=ON -DSLIP_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" -j"$(nproc)" --target slip kv_load raw_consumer >/dev/null
+. bench/lib.sh
+bench_build slip kv_load raw_consumer
 slip="${BENCH_SLIP:-$PWD/$build/slip}"
 kv_load="$PWD/$build/bench/kv_load"
 raw_consumer="$PWD/$build/bench/raw_consumer"
 
-work=$(mktemp -d "${BENCH_TMP:-/tmp}/slip-watch-bench.XXXXXX")
-server_pid=""
-cleanup() {
-  if [ -n "$server_pid" ]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM # runs cleanup through the EXIT trap
-
-# A free loopback port: the first one from a random start that nothing answers on.
-port=$((20000 + RANDOM % 20000))
-while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
-nats-server -js -a 127.0.0.1 -p "$port" -sd "$work/js" >"$work/nats.log" 2>&1 &
-server_pid=$!
-url="nats://127.0.0.1:$port"
-for _ in $(seq 100); do
-  grep -q "Server is ready" "$work/nats.log" && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$work/nats.log" >&2; exit 1; }
-  sleep 0.1
-done
-grep -q "Server is ready" "$work/nats.log" || { echo "nats-server did not start" >&2; exit 1; }
+bench_workdir slip-watch-bench
+bench_start_nats
 
 echo "loading $keys keys x $value_size B into bucket $bucket on $url" >&2
 "$kv_load" --server "$url" --bucket "$bucket" --keys "$keys" --value-size "$value_size"

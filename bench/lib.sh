@@ -1,0 +1,69 @@
+# Helpers the benchmark scripts share: building the benchmark targets, a
+# scratch directory removed at exit, a throwaway nats-server on a free
+# loopback port, and a directory of generated inputs kept between runs on
+# request. Source it after `set -euo pipefail` and a `cd` to the
+# repository root.
+
+# bench_build TARGET...: configures BENCH_BUILD (default build-bench) with
+# the benchmarks on, in the project's default build type (RelWithDebInfo,
+# -O2 -g, as scripts/build makes it), builds TARGET... and sets $build.
+bench_build() {
+  build="${BENCH_BUILD:-build-bench}"
+  cmake -S . -B "$build" -DSLIP_BUILD_BENCH=ON -DSLIP_BUILD_TESTS=OFF >/dev/null
+  cmake --build "$build" -j"$(nproc)" --target "$@" >/dev/null
+}
+
+# bench_workdir NAME: a fresh directory under BENCH_TMP (default /tmp) in
+# $work, removed at exit (also on Ctrl-C) with the nats-server that
+# bench_start_nats started, if any.
+bench_workdir() {
+  work=$(mktemp -d "${BENCH_TMP:-/tmp}/$1.XXXXXX")
+  server_pid=""
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM # runs bench_cleanup through the EXIT trap
+}
+
+bench_cleanup() {
+  if [ -n "${server_pid:-}" ]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+
+# bench_start_nats: nats-server with JetStream on the first loopback port
+# from a random start that nothing answers on, storing in $work/js and
+# logging to $work/nats.log; sets $server_pid and $url once it is ready.
+bench_start_nats() {
+  local port=$((20000 + RANDOM % 20000))
+  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+  nats-server -js -a 127.0.0.1 -p "$port" -sd "$work/js" >"$work/nats.log" 2>&1 &
+  server_pid=$!
+  url="nats://127.0.0.1:$port"
+  for _ in $(seq 100); do
+    grep -q "Server is ready" "$work/nats.log" && return 0
+    kill -0 "$server_pid" 2>/dev/null || { cat "$work/nats.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "nats-server did not start" >&2
+  exit 1
+}
+
+# bench_inputs DIR NAME...: makes DIR for generated inputs and, at exit,
+# removes the files or directories NAME... from it (only those: DIR may
+# hold others) and DIR if it is then empty; with BENCH_KEEP=1 they stay
+# for the next run, which reuses what is there.
+bench_inputs() {
+  bench_dir="$1"
+  shift
+  bench_names=("$@")
+  mkdir -p "$bench_dir"
+  trap bench_remove_inputs EXIT
+}
+
+bench_remove_inputs() {
+  rm -f "$bench_dir/time.out"
+  [ "${BENCH_KEEP:-0}" = 1 ] && return
+  for n in "${bench_names[@]}"; do rm -rf "${bench_dir:?}/$n"; done
+  rmdir "$bench_dir" 2>/dev/null || true
+}
