@@ -41,7 +41,6 @@ generate b-random.snap --backend log --order random --changed 0.01
 generate a.ldb --backend leveldb
 generate b.ldb --backend leveldb --changed 0.01
 
-now_ns() { date +%s%N; }
 
 # measure EXPECTED_EXIT CMD...: one untimed run, then $runs timed runs with
 # stdout to /dev/null; sets best_s (seconds) and rss_kib.

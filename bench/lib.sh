@@ -49,6 +49,35 @@ bench_start_nats() {
   exit 1
 }
 
+now_ns() { date +%s%N; }
+
+# server_cpu: CPU seconds (user + system) the bench_start_nats server has
+# used so far.
+server_cpu() {
+  awk -v t="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$server_pid/stat"
+}
+
+# timed_run NAME CMD...: runs CMD once (stdout to /dev/null, stderr to
+# $work/last.err) and appends "NAME wall-s client-cpu-s server-cpu-s
+# rss-KiB" to $work/runs. Fails the benchmark when CMD fails.
+timed_run() {
+  local name="$1"
+  shift
+  local start end srv0 srv1
+  srv0=$(server_cpu)
+  start=$(now_ns)
+  if ! /usr/bin/time -f '%M %U %S' -o "$work/time.out" "$@" >/dev/null 2>"$work/last.err"; then
+    echo "failed: $*" >&2
+    cat "$work/last.err" >&2
+    exit 1
+  fi
+  end=$(now_ns)
+  srv1=$(server_cpu)
+  awk -v n="$name" -v a="$start" -v b="$end" -v s0="$srv0" -v s1="$srv1" \
+    'END { printf "%s %.3f %.2f %.2f %d\n", n, (b - a) / 1e9, $2 + $3, s1 - s0, $1 }' \
+    "$work/time.out" >>"$work/runs"
+}
+
 # bench_inputs DIR NAME...: makes DIR for generated inputs and, at exit,
 # removes the files or directories NAME... from it (only those: DIR may
 # hold others) and DIR if it is then empty; with BENCH_KEEP=1 they stay

@@ -47,31 +47,6 @@ raw_consumer="$PWD/$build/bench/raw_consumer"
 bench_workdir slip-mirror-bench
 bench_start_nats
 
-now_ns() { date +%s%N; }
-clk_tck=$(getconf CLK_TCK)
-# CPU seconds (user + system) nats-server has used so far.
-server_cpu() { awk -v t="$clk_tck" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$server_pid/stat"; }
-
-# timed_run NAME CMD...: runs CMD once (stdout to /dev/null, stderr to
-# $work/last.err) and appends "NAME wall-s client-cpu-s server-cpu-s
-# rss-KiB" to $work/runs. Fails the benchmark when CMD fails.
-timed_run() {
-  local name="$1"
-  shift
-  local start end srv0 srv1
-  srv0=$(server_cpu)
-  start=$(now_ns)
-  if ! /usr/bin/time -f '%M %U %S' -o "$work/time.out" "$@" >/dev/null 2>"$work/last.err"; then
-    echo "failed: $*" >&2
-    cat "$work/last.err" >&2
-    exit 1
-  fi
-  end=$(now_ns)
-  srv1=$(server_cpu)
-  awk -v n="$name" -v a="$start" -v b="$end" -v s0="$srv0" -v s1="$srv1" \
-    'END { printf "%s %.3f %.2f %.2f %d\n", n, (b - a) / 1e9, $2 + $3, s1 - s0, $1 }' \
-    "$work/time.out" >>"$work/runs"
-}
 
 # N from the mirror's last line, "slip: mirror: applied N updates, ...".
 applied() { sed -n 's/^slip: mirror: applied \([0-9]*\) updates.*/\1/p' "$1" | tail -n 1; }

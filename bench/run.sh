@@ -31,7 +31,6 @@ generate() {
   [ -f "$bench_dir/$name.snap" ] || "$make_snapshot" --out "$bench_dir/$name.snap" "$@" >&2
 }
 
-now_ns() { date +%s%N; }
 
 # measure CMD...: runs CMD $runs times with stdout to /dev/null; sets best_s
 # (seconds) and rss_kib.

@@ -52,26 +52,6 @@ if [ "$lines" -ne "$keys" ]; then
   exit 1
 fi
 
-now_ns() { date +%s%N; }
-clk_tck=$(getconf CLK_TCK)
-# CPU seconds (user + system) nats-server has used so far.
-server_cpu() { awk -v t="$clk_tck" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$server_pid/stat"; }
-
-# timed_run NAME CMD...: runs CMD once with stdout to /dev/null and appends
-# "NAME wall-s client-cpu-s server-cpu-s rss-KiB" to $work/runs.
-timed_run() {
-  local name="$1"
-  shift
-  local start end srv0 srv1
-  srv0=$(server_cpu)
-  start=$(now_ns)
-  /usr/bin/time -f '%M %U %S' -o "$work/time.out" "$@" >/dev/null
-  end=$(now_ns)
-  srv1=$(server_cpu)
-  awk -v n="$name" -v a="$start" -v b="$end" -v s0="$srv0" -v s1="$srv1" \
-    'END { printf "%s %.3f %.2f %.2f %d\n", n, (b - a) / 1e9, $2 + $3, s1 - s0, $1 }' \
-    "$work/time.out" >>"$work/runs"
-}
 
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "measuring (best of $runs runs each, alternating)" >&2
