@@ -1,12 +1,24 @@
 #include "signals.h"
 
+#include <unistd.h>
+
 #include <csignal>
+
+#include "slip/exit_codes.h"
 
 namespace slip::cli {
 
 namespace {
 volatile std::sig_atomic_t g_stop = 0;
-extern "C" void on_stop_signal(int) { g_stop = 1; }
+// The first signal asks for a clean stop; a second one, when the first is
+// not being honoured fast enough (a command still running on its batch, a
+// JetStream call waiting out its timeout), exits at once. That is as safe
+// as a crash, which every writer here is built to survive: nothing is
+// recorded as applied that was not.
+extern "C" void on_stop_signal(int) {
+  if (g_stop) ::_exit(slip::exit_code::kInterrupted);
+  g_stop = 1;
+}
 }  // namespace
 
 void install_stop_signals() {

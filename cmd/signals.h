@@ -1,5 +1,6 @@
 // SIGINT/SIGTERM as a flag that long-running commands poll: they finish
-// the batch in hand, persist the cursor, and exit 130.
+// the batch in hand, persist the cursor, and exit 130. A second signal
+// exits 130 at once, without waiting for the batch.
 #pragma once
 
 namespace slip::cli {

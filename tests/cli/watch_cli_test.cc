@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <map>
 #include <sstream>
 
@@ -373,4 +374,29 @@ TEST_CASE(
   CHECK(slip::test::read_file(out + ".err").find("deleted and created again") != std::string::npos);
   // Nothing of the new bucket was printed as if it continued the old one.
   CHECK(json_lines(slip::test::read_file(out)).size() == 10);
+}
+
+TEST_CASE("watch: a second SIGTERM stops at once; the unfinished batch is not recorded") {
+  NatsServer server;
+  Bucket b(server.url(), "sig");
+  b.put("k1", "v1");
+  slip::test::TempDir tmp;
+  const std::string cursor = tmp.file("cursor"), started = tmp.file("started");
+  // The command announces its PID and then never finishes on its own.
+  slip::test::BackgroundProcess watch(
+      {SLIP_BINARY, "watch", "sig", "--cursor-file", cursor, "--exec",
+       "echo $$ > " + started + ".tmp && mv " + started + ".tmp " + started + " && exec sleep 120",
+       "-s", server.url()},
+      tmp.file("out"));
+  REQUIRE(slip::test::wait_until([&] { return std::filesystem::exists(started); }, 20s));
+  const pid_t command = std::stoi(slip::test::read_file(started));
+  // The first signal asks for a clean stop: the batch in hand first.
+  REQUIRE(::kill(watch.pid(), SIGTERM) == 0);
+  CHECK(watch.wait(300ms) == -1);
+  // The second does not wait for it.
+  const auto asked = std::chrono::steady_clock::now();
+  CHECK(watch.stop(SIGTERM) == ec::kInterrupted);
+  CHECK(std::chrono::steady_clock::now() - asked < 5s);
+  CHECK_FALSE(std::filesystem::exists(cursor));  // nothing was recorded as applied
+  ::kill(command, SIGKILL);
 }
