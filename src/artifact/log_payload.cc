@@ -22,8 +22,10 @@ namespace slip::artifact {
 namespace {
 
 constexpr std::size_t kChunk = 1 << 20;
-constexpr std::size_t kRecentWindow = 1 << 20;  // has_recent_commits() looks this far back
-constexpr int kMaxChains = 16;                  // ... and follows this many candidates
+// has_recent_commits() looks this far back: a mirror commits at most 1,000
+// updates at a time, so this holds a whole last commit of values up to ~4 KiB.
+constexpr std::size_t kRecentWindow = 4 << 20;
+constexpr int kMaxChains = 16;  // ... and follows this many candidates
 
 Status not_canonical(const std::string& path) {
   return Status::check_failed(path + " is not in canonical form");

@@ -50,7 +50,7 @@ Result<LogPayload> emit_log_payload(const std::string& path,
                                     const std::function<void(std::uint64_t)>& entries_done,
                                     bool assume_canonical);
 
-// A cheap look at the last MiB of the log file at PATH: true when it holds
+// A cheap look at the last 4 MiB of the log file at PATH: true when it holds
 // a CURSOR record before the last one, so commits were appended after the
 // base and the file is not canonical. false proves nothing (a file whose
 // last commit is larger, or one never compacted).
