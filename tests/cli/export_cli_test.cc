@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "fold/lock.h"
 #include "slip/exit_codes.h"
 #include "slip/fold.h"
 #include "slip/lease.h"
@@ -210,6 +211,33 @@ TEST_CASE(
   auto wrong = run_slip({"export", "--from", tmp.file("c.snap"), "--bucket", "cfg", "--to", loc});
   CHECK(wrong.exit_code == ec::kUsage);
   CHECK(wrong.err.find("is a fold of bucket other") != std::string::npos);
+}
+
+TEST_CASE("export: a fold in use by another process is refused (exit 4), either backend") {
+  NatsServer server;
+  auto client = client_for(server);
+  auto cfg = bucket_of(*client, "cfg");
+  fill(*cfg, 20);
+  TempDir tmp;
+  for (const char* backend : {"log", "leveldb"}) {
+    CAPTURE(backend);
+    const std::string path = tmp.file(std::string("fold-") + backend);
+    const std::string to = tmp.file(std::string("to-") + backend);
+    auto r = run_slip(
+        {"mirror", "cfg", "--to", path, "--backend", backend, "--once", "-s", server.url()});
+    REQUIRE_MESSAGE(r.exit_code == ec::kOk, r.err);
+    {
+      // What a running mirror holds.
+      auto held = slip::fold::FileLock::acquire_fold(path, backend);
+      REQUIRE(held.is_ok());
+      auto busy = run_slip({"export", "--from", path, "--to", "file://" + to});
+      CHECK(busy.exit_code == ec::kUnavailable);
+      CHECK(busy.err.find("in use by another slip process") != std::string::npos);
+      CHECK_FALSE(std::filesystem::exists(to + "/cfg"));
+    }
+    auto free = run_slip({"export", "--from", path, "--to", "file://" + to});
+    CHECK_MESSAGE(free.exit_code == ec::kOk, free.err);
+  }
 }
 
 TEST_CASE("export: straight from a live bucket, with the bucket's cursor") {
