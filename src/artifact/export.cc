@@ -36,7 +36,6 @@ namespace {
 
 constexpr std::size_t kChunk = 1 << 20;
 constexpr int kPublishAttempts = 8;
-constexpr std::uint64_t kWritebackStep = 8 << 20;
 
 // Sorted prefixes with those already covered by a shorter one removed, so
 // that scanning them in order yields every key once, in ascending order.
@@ -298,20 +297,14 @@ Result<std::unique_ptr<StagedArtifact>> stage_stream(
   } scratch{fd, path};
 
   Sha256 plain_hash, compressed_hash;
-  std::uint64_t written_back = 0;
-  auto start_writeback = [&](std::uint64_t written) {
-    if (!o.staged_in_location || written - written_back < kWritebackStep) return;
-    // A hint: errors surface in the fsync that publishing does.
-    (void)::sync_file_range(fd, static_cast<off_t>(written_back),
-                            static_cast<off_t>(written - written_back), SYNC_FILE_RANGE_WRITE);
-    written_back = written;
-  };
+  fs::Writeback writeback(fd);
   auto compressor = ZstdCompressor::create(
       o.level, o.workers > 0 ? o.workers : static_cast<int>(std::thread::hardware_concurrency()),
       [&](const char* data, std::size_t size) {
         compressed_hash.update(data, size);
         SLIP_RETURN_IF_ERROR(fs::write_all(fd, data, size, path));
-        start_writeback(compressed_hash.bytes());
+        // Kept as the stored object: its fsync comes before publishing.
+        if (o.staged_in_location) writeback.written(compressed_hash.bytes());
         return Status::ok();
       });
   if (!compressor) return compressor.status();

@@ -144,6 +144,8 @@ Status fetch_verified(location::Location& loc, const Manifest& m, const std::str
 
   Sha256 compressed_hash, plain_hash;
   std::string out;
+  std::uint64_t written = 0;
+  fs::Writeback writeback(fd);  // the fsync below then has little left to do
   auto decompressor = ZstdDecompressor::create([&](const char* data, std::size_t n) -> Status {
     plain_hash.update(data, n);
     if (plain_hash.bytes() > m.uncompressed_size)
@@ -152,6 +154,8 @@ Status fetch_verified(location::Location& loc, const Manifest& m, const std::str
     out.append(data, n);
     if (out.size() >= (1 << 20)) {
       SLIP_RETURN_IF_ERROR(fs::write_all(fd, out.data(), out.size(), path));
+      written += out.size();
+      writeback.written(written);
       out.clear();
     }
     return Status::ok();

@@ -51,6 +51,13 @@ std::string basename_of(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+void Writeback::written(std::uint64_t size) {
+  if (size < started_ + kStep) return;
+  (void)::sync_file_range(fd_, static_cast<off_t>(started_), static_cast<off_t>(size - started_),
+                          SYNC_FILE_RANGE_WRITE);
+  started_ = size;
+}
+
 Status fsync_parent_dir(const std::string& path) {
   std::string dir = dirname_of(path);
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
