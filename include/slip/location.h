@@ -98,7 +98,8 @@ class Location {
   // an upload makes where the location is a local directory: staging_dir()
   // names a directory on its file system (created on demand; empty: stage
   // anywhere and upload), and adopt() stores the complete file PATH as KEY
-  // by renaming it into place, durably. kNotSupported from adopt(): upload
+  // by renaming it into place, durably, with the mode it has (create it as
+  // the object would be: 0644 less the umask). kNotSupported from adopt(): upload
   // the file instead (e.g. it is on another file system).
   virtual Result<std::string> staging_dir() { return std::string(); }
   virtual Status adopt(const std::string& key, const std::string& path) {

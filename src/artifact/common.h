@@ -15,9 +15,6 @@ namespace slip::artifact {
 // numbers). -1, 0 or 1.
 int compare_cursors(const VersionToken& a, const VersionToken& b);
 
-// A fold that has never been complete up to any cursor: nothing to export.
-Status no_cursor_to_export();
-
 // Deletes BUCKET's artifacts beyond the KEEP newest that are strictly older
 // than the pointer's and were superseded more than GRACE ago, and payloads
 // without a manifest older than GRACE. Never the pointer's target.

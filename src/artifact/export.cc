@@ -13,12 +13,14 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <random>
 #include <set>
 #include <thread>
 
 #include "artifact/codec.h"
 #include "artifact/common.h"
 #include "artifact/log_payload.h"
+#include "core/text.h"
 #include "core/time_format.h"
 #include "fs/io.h"
 #include "slip/artifact.h"
@@ -77,6 +79,12 @@ Result<std::uint64_t> emit_canonical(fold::Store& store, const std::vector<std::
   snapshot::encode_cursor(&buf, cursor);
   SLIP_RETURN_IF_ERROR(sink(buf.data(), buf.size()));
   return entries;
+}
+
+// A fold that has never been complete up to any cursor.
+Status no_cursor_to_export() {
+  return Status::invalid_argument(
+      "the fold has no cursor yet: nothing to export (let 'slip mirror' catch up first)");
 }
 
 void log(const ExportOptions& o, const std::string& line) {
@@ -185,11 +193,6 @@ Status move_pointer(location::Location& loc, const Manifest& m, const std::strin
 
 }  // namespace
 
-Status no_cursor_to_export() {
-  return Status::invalid_argument(
-      "the fold has no cursor yet: nothing to export (let 'slip mirror' catch up first)");
-}
-
 int compare_cursors(const VersionToken& a, const VersionToken& b) {
   if (a.size() != b.size()) return a.size() < b.size() ? -1 : 1;
   int c = a.bytes().compare(b.bytes());
@@ -271,6 +274,29 @@ Manifest new_manifest(const ExportOptions& o, const VersionToken& cursor) {
   return m;
 }
 
+// A new scratch file in DIR, its path in *PATH. In a shared temporary
+// directory it is private (mkstemp: 0600); staged in the location it will
+// become the stored object, so it is created like one (0644 less the
+// umask, as AtomicFile creates uploaded objects).
+Result<int> create_scratch(const std::string& dir, bool as_object, std::string* path) {
+  if (!as_object) {
+    *path = dir + "/slip-export.XXXXXX";
+    const int fd = ::mkstemp(path->data());
+    if (fd < 0) return Status::from_errno(errno, "create a scratch file in " + dir);
+    return fd;
+  }
+  std::random_device random;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const std::uint64_t name = (static_cast<std::uint64_t>(random()) << 32) | random();
+    *path = dir + "/slip-export." +
+            to_hex(std::string_view(reinterpret_cast<const char*>(&name), sizeof(name)));
+    const int fd = ::open(path->c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd >= 0) return fd;
+    if (errno != EEXIST) break;
+  }
+  return Status::from_errno(errno, "create a scratch file in " + dir);
+}
+
 // Compresses what EMIT produces into a scratch file, hashing both streams,
 // and completes M (entries from EMIT, sizes, hashes, id, payload key).
 Result<std::unique_ptr<StagedArtifact>> stage_stream(
@@ -284,9 +310,10 @@ Result<std::unique_ptr<StagedArtifact>> stage_stream(
     const char* tmp = std::getenv("TMPDIR");
     dir = tmp && *tmp ? tmp : "/tmp";
   }
-  std::string path = dir + "/slip-export.XXXXXX";
-  int fd = ::mkstemp(path.data());
-  if (fd < 0) return Status::from_errno(errno, "create a scratch file in " + dir);
+  std::string path;
+  auto created = create_scratch(dir, o.staged_in_location, &path);
+  if (!created) return created.status();
+  const int fd = *created;
   struct Scratch {
     int fd;
     std::string path;  // removed unless handed over

@@ -9,7 +9,6 @@
 #include <map>
 #include <optional>
 
-#include "artifact/common.h"
 #include "core/crc32.h"
 #include "fs/io.h"
 #include "snapshot/le.h"
@@ -46,10 +45,21 @@ Status damaged(const snapshot::Reader& reader) {
                                " (the fold store decides what to do with it)");
 }
 
+// A reader of its own, from the start, over the file open as FD: every
+// pass reads the same file, whatever happens to PATH meanwhile (`slip
+// snapshot compact` replaces a file by rename). The passes run one after
+// another, so sharing FD's offset does no harm.
+Result<std::unique_ptr<snapshot::Reader>> reader_of(int fd, const std::string& path) {
+  if (::lseek(fd, 0, SEEK_SET) < 0) return Status::from_errno(errno, "seek in " + path);
+  const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0) return Status::from_errno(errno, "dup " + path);
+  return snapshot::Reader::from_fd(copy, path);
+}
+
 // Pass 1: the offset of the first record that is not part of the leading
 // run of strictly ascending PUTs.
-Result<std::uint64_t> find_base_end(const std::string& path) {
-  auto reader = snapshot::Reader::open(path);
+Result<std::uint64_t> find_base_end(int fd, const std::string& path) {
+  auto reader = reader_of(fd, path);
   if (!reader) return reader.status();
   (*reader)->set_checks(false);
   snapshot::Record rec;
@@ -67,9 +77,9 @@ Result<std::uint64_t> find_base_end(const std::string& path) {
 }
 
 // Pass 2: the tail from BASE_END folded into TAIL; the last cursor.
-Result<std::optional<VersionToken>> fold_tail(const std::string& path, std::uint64_t base_end,
-                                              Tail* tail) {
-  auto reader = snapshot::Reader::open(path);
+Result<std::optional<VersionToken>> fold_tail(int fd, const std::string& path,
+                                              std::uint64_t base_end, Tail* tail) {
+  auto reader = reader_of(fd, path);
   if (!reader) return reader.status();
   SLIP_RETURN_IF_ERROR((*reader)->seek(base_end));
   std::optional<VersionToken> cursor;
@@ -202,23 +212,33 @@ Result<LogPayload> emit_log_payload(const std::string& path,
                                     const std::vector<std::string>& prefixes, const Sink& sink,
                                     const std::function<void(std::uint64_t)>& entries_done,
                                     bool assume_canonical) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::from_errno(errno, "open " + path);
+  struct Fd {
+    int fd;
+    ~Fd() { ::close(fd); }
+  } guard{fd};
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+
   // Assumed canonical: the base is all of the file but its last record,
   // which pass 3 finds and checks.
   std::uint64_t base_end = std::numeric_limits<std::uint64_t>::max();
   Tail tail;
   std::optional<VersionToken> cursor;
   if (!assume_canonical) {
-    auto end = find_base_end(path);
+    auto end = find_base_end(fd, path);
     if (!end) return end.status();
     base_end = *end;
-    auto last = fold_tail(path, base_end, &tail);
+    auto last = fold_tail(fd, path, base_end, &tail);
     if (!last) return last.status();
-    if (!*last) return no_cursor_to_export();
+    // No cursor at all, or damage in the base that pass 1 could not see:
+    // the store's checked replay tells which.
+    if (!*last) return Status::not_supported(path + " has no cursor record after its base");
     cursor = *last;
   }
 
   // Pass 3: the base merged with the tail, in key order.
-  auto reader = snapshot::Reader::open(path);
+  auto reader = reader_of(fd, path);
   if (!reader) return reader.status();
   // A whole file assumed canonical is its own payload: its bytes go to the
   // sink as they are read, with no copy.
@@ -236,10 +256,15 @@ Result<LogPayload> emit_log_payload(const std::string& path,
   snapshot::Record rec;
   std::string previous;
   bool first = true;
-  while ((*reader)->next(&rec) && rec.offset < base_end) {
+  const Status changed = Status::not_supported(path + " changed while it was exported");
+  while ((*reader)->next(&rec)) {
+    if (rec.offset >= base_end) {
+      if (rec.offset != base_end) return changed;  // not where pass 1 saw the base end
+      break;
+    }
     // Pass 1 did not check the records; this pass does, order included.
     if (rec.type != snapshot::RecordType::kPut || (!first && rec.key <= previous)) {
-      if (!assume_canonical) return Status::not_supported(path + " changed while it was exported");
+      if (!assume_canonical) return changed;
       if (rec.type != snapshot::RecordType::kCursor) return not_canonical(path);
       cursor = rec.version;
       if ((*reader)->next(&rec)) return not_canonical(path);
@@ -259,7 +284,7 @@ Result<LogPayload> emit_log_payload(const std::string& path,
   if (!(*reader)->io_status().is_ok() || (*reader)->problem().damage != snapshot::Damage::kNone ||
       (!assume_canonical && (*reader)->bytes_consumed() < base_end))
     return damaged(**reader);
-  if (!cursor) return no_cursor_to_export();
+  if (!cursor) return not_canonical(path);  // only PUTs: the long way decides
   SLIP_RETURN_IF_ERROR(tail_until(std::nullopt));
   SLIP_RETURN_IF_ERROR(out.finish(*cursor));
   return LogPayload{out.entries(), *cursor};

@@ -39,12 +39,15 @@ struct LogPayload {
 // Writes the canonical PGSS v2 form of the log file at PATH, narrowed to
 // keys under PREFIXES (empty: every key), to SINK in chunks of about 1 MiB;
 // ENTRIES_DONE (may be empty) hears the running count. The caller holds the
-// fold's lock. kNotSupported: the file is damaged (a torn tail is the fold
-// store's to repair); kInvalidArgument: it has no cursor yet.
+// fold's lock. The file is opened once: every pass reads the same file.
+// kNotSupported: the file is damaged, has no cursor, or changed between
+// passes; open the store instead (it repairs a torn tail, refuses
+// corruption, says a fold without a cursor has nothing to export).
 //
 // ASSUME_CANONICAL skips passes 1 and 2 and passes the file through,
-// checking that it is canonical as it goes; kCheckFailed when it is not,
-// after part of the output went to SINK: start again without it.
+// checking that it is canonical as it goes; kCheckFailed when it is not
+// (or has no cursor), after part of the output went to SINK: start again
+// without it.
 Result<LogPayload> emit_log_payload(const std::string& path,
                                     const std::vector<std::string>& prefixes, const Sink& sink,
                                     const std::function<void(std::uint64_t)>& entries_done,

@@ -185,10 +185,9 @@ class FileLocation : public Location {
     const std::string target = path_of(key);
     SLIP_RETURN_IF_ERROR(make_dirs(fs::dirname_of(target)));
     {
+      // Its mode is the caller's: created as the object would have been.
       Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
       if (fd.fd < 0) return Status::from_errno(errno, "open " + path);
-      // Readable like an uploaded object (a staged file is private).
-      if (::fchmod(fd.fd, 0644) != 0) return Status::from_errno(errno, "chmod " + path);
       if (::fsync(fd.fd) != 0) return Status::from_errno(errno, "fsync " + path);
     }
     if (::rename(path.c_str(), target.c_str()) != 0) {

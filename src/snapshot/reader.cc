@@ -126,9 +126,16 @@ std::size_t Reader::fill(std::size_t n) {
 }
 
 Status Reader::set_tap(Tap tap) {
-  if (consumed_ != pos_) return Status::invalid_argument("set_tap after reading records");
+  // The buffer must still start at offset 0 of the file (nothing dropped).
+  if (consumed_ != pos_) return Status::invalid_argument("set_tap after the first record");
   tap_ = std::move(tap);
-  return end_ > 0 ? tap_(buf_.get(), end_) : Status::ok();
+  if (end_ == 0) return Status::ok();
+  Status s = tap_(buf_.get(), end_);
+  if (!s) {
+    io_status_ = s;
+    eof_ = true;
+  }
+  return s;
 }
 
 Status Reader::seek(std::uint64_t offset) {

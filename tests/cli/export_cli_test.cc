@@ -3,6 +3,7 @@
 // mirror resuming after an import with the delta only, damage, the
 // pointer under racing exporters, leases, pruning, restoring a bucket.
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <map>
@@ -237,6 +238,29 @@ TEST_CASE("export: a fold in use by another process is refused (exit 4), either 
     }
     auto free = run_slip({"export", "--from", path, "--to", "file://" + to});
     CHECK_MESSAGE(free.exit_code == ec::kOk, free.err);
+  }
+}
+
+TEST_CASE("export: file:// objects are created under the umask, the payload too") {
+  NatsServer server;
+  auto client = client_for(server);
+  auto cfg = bucket_of(*client, "cfg");
+  fill(*cfg, 20);
+  TempDir tmp;
+  mirror_once(server, "cfg", tmp.file("fold.snap"));
+  const mode_t before = ::umask(077);  // inherited by the slip run below
+  auto r = run_slip({"export", "--from", tmp.file("fold.snap"), "--to", "file://" + tmp.file("x")});
+  ::umask(before);
+  REQUIRE_MESSAGE(r.exit_code == ec::kOk, r.err);
+  const auto payloads = files_under(tmp.file("x"), ".pgss.zst");
+  const auto manifests = files_under(tmp.file("x/cfg/artifacts"), ".json");
+  REQUIRE(payloads.size() == 1);
+  REQUIRE(manifests.size() == 1);
+  for (const std::string& f : {payloads[0], manifests[0], tmp.file("x/cfg/pointer.json")}) {
+    CAPTURE(f);
+    struct stat st;
+    REQUIRE(::stat(f.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
   }
 }
 

@@ -219,7 +219,7 @@ TEST_CASE("file location: a file staged in its staging directory is adopted with
   REQUIRE_FALSE(staging->empty());
   const std::string staged = *staging + "/payload.tmp";
   slip::test::write_file(staged, "compressed bytes");
-  ::chmod(staged.c_str(), 0600);  // as mkstemp makes it
+  ::chmod(staged.c_str(), 0640);
   struct stat before;
   REQUIRE(::stat(staged.c_str(), &before) == 0);
 
@@ -230,7 +230,7 @@ TEST_CASE("file location: a file staged in its staging directory is adopted with
   struct stat after;
   REQUIRE(::stat(stored.c_str(), &after) == 0);
   CHECK(after.st_ino == before.st_ino);   // renamed, not copied
-  CHECK((after.st_mode & 0777) == 0644);  // readable like an uploaded object
+  CHECK((after.st_mode & 0777) == 0640);  // the mode it was made with
 
   // The staging directory is never an object, nor listed.
   auto all = l->list("");
