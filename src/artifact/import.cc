@@ -272,6 +272,10 @@ Status import_fold(location::Location& loc, const Manifest& m, const std::string
   const std::string tag = ".slip-import." + std::to_string(::getpid());
   const std::string snap = dir + "/." + base + tag + ".snap";
   const std::string ldb = dir + "/." + base + tag + ".ldb";
+  // Left by an import that died with our PID (a container restarts with
+  // the same one): never build on it.
+  remove_all(snap);
+  remove_all(ldb);
   Cleanup snap_cleanup(snap), ldb_cleanup(ldb);
   SLIP_RETURN_IF_ERROR(fetch_verified(loc, m, snap, o.progress));
 
