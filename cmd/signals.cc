@@ -1,5 +1,6 @@
 #include "signals.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -10,16 +11,24 @@ namespace slip::cli {
 
 namespace {
 volatile std::sig_atomic_t g_stop = 0;
+volatile std::sig_atomic_t g_child_group = 0;  // see set_waited_child_group
 // The first signal asks for a clean stop; a second one, when the first is
 // not being honoured fast enough (a command still running on its batch, a
 // JetStream call waiting out its timeout), exits at once. That is as safe
 // as a crash, which every writer here is built to survive: nothing is
 // recorded as applied that was not.
 extern "C" void on_stop_signal(int) {
-  if (g_stop) ::_exit(slip::exit_code::kInterrupted);
+  if (g_stop) {
+    // The command we wait on runs in a group of its own (a Ctrl-C meant
+    // for slip lets it finish its batch): it is stopped with us.
+    if (g_child_group > 0) ::kill(-static_cast<pid_t>(g_child_group), SIGTERM);
+    ::_exit(slip::exit_code::kInterrupted);
+  }
   g_stop = 1;
 }
 }  // namespace
+
+void set_waited_child_group(pid_t group) { g_child_group = static_cast<std::sig_atomic_t>(group); }
 
 void install_stop_signals() {
   g_stop = 0;

@@ -3,10 +3,15 @@
 // exits 130 at once, without waiting for the batch.
 #pragma once
 
+#include <sys/types.h>
+
 namespace slip::cli {
 
 // Installs the handlers (without SA_RESTART) and clears the flag.
 void install_stop_signals();
 bool stop_requested();
+// The process group of a command being waited on (0: none), which a second
+// signal terminates before exiting.
+void set_waited_child_group(pid_t group);
 
 }  // namespace slip::cli

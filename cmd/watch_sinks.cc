@@ -13,6 +13,7 @@
 #include "core/time_format.h"
 #include "fs/io.h"
 #include "json_fields.h"
+#include "signals.h"
 
 extern char** environ;
 
@@ -125,8 +126,10 @@ Status ExecSink::run(const std::string& input, const std::string& what) {
   Status wrote = fs::write_all(in[1], input.data(), input.size(), "--exec command input");
   ::close(in[1]);
   int status = 0;
+  set_waited_child_group(pid);  // its own group: POSIX_SPAWN_SETPGROUP with 0
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
+  set_waited_child_group(0);
   if (!wrote.is_ok() && wrote.kind() != StatusKind::kPipeClosed) return wrote;
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return Status::ok();
   std::string how = WIFEXITED(status) ? "exited with status " + std::to_string(WEXITSTATUS(status))

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
 
@@ -398,5 +399,15 @@ TEST_CASE("watch: a second SIGTERM stops at once; the unfinished batch is not re
   CHECK(watch.stop(SIGTERM) == ec::kInterrupted);
   CHECK(std::chrono::steady_clock::now() - asked < 5s);
   CHECK_FALSE(std::filesystem::exists(cursor));  // nothing was recorded as applied
-  ::kill(command, SIGKILL);
+  // The command went with it (a zombie waiting for init to reap it counts
+  // as gone).
+  auto alive = [&] {
+    std::ifstream in("/proc/" + std::to_string(command) + "/stat");
+    std::string stat;
+    std::getline(in, stat);
+    const auto paren = stat.rfind(')');
+    return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z';
+  };
+  CHECK(slip::test::wait_until([&] { return !alive(); }, 5s));
+  if (alive()) ::kill(command, SIGKILL);
 }
