@@ -2,7 +2,8 @@
 # scratch directory removed at exit, a throwaway nats-server on a free
 # loopback port, and a directory of generated inputs kept between runs on
 # request. Source it after `set -euo pipefail` and a `cd` to the
-# repository root.
+# repository root. bench_workdir and bench_inputs each set the EXIT trap:
+# a script uses one of them.
 
 # bench_build TARGET...: configures BENCH_BUILD (default build-bench) with
 # the benchmarks on, in the project's default build type (RelWithDebInfo,
