@@ -10,6 +10,7 @@
 
 #include "artifact/codec.h"
 #include "artifact/common.h"
+#include "artifact/hashing_writer.h"
 #include "fold/lock.h"
 #include "fold/origin.h"
 #include "fs/io.h"
@@ -21,6 +22,8 @@
 namespace slip::artifact {
 
 namespace {
+
+constexpr std::size_t kChunk = 1 << 20;
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() &&
@@ -142,21 +145,23 @@ Status fetch_verified(location::Location& loc, const Manifest& m, const std::str
   if (!download) return download.status().with_context("download " + m.payload);
   const std::string what = m.payload + " under " + loc.display();
 
-  Sha256 compressed_hash, plain_hash;
+  // This thread downloads, hashes and decompresses; the snapshot is hashed
+  // and written on another.
+  Sha256 compressed_hash;
+  HashingWriter writer(fd, path);
+  std::uint64_t plain_bytes = 0;
   std::string out;
-  std::uint64_t written = 0;
-  fs::Writeback writeback(fd);  // the fsync below then has little left to do
+  out.reserve(kChunk);
   auto decompressor = ZstdDecompressor::create([&](const char* data, std::size_t n) -> Status {
-    plain_hash.update(data, n);
-    if (plain_hash.bytes() > m.uncompressed_size)
+    plain_bytes += n;
+    if (plain_bytes > m.uncompressed_size)
       return Status::corruption("payload decompresses to more than the manifest's " +
                                 std::to_string(m.uncompressed_size) + " bytes");
     out.append(data, n);
-    if (out.size() >= (1 << 20)) {
-      SLIP_RETURN_IF_ERROR(fs::write_all(fd, out.data(), out.size(), path));
-      written += out.size();
-      writeback.written(written);
-      out.clear();
+    if (out.size() >= kChunk) {
+      SLIP_RETURN_IF_ERROR(writer.write(std::move(out)));
+      out = std::string();
+      out.reserve(kChunk);
     }
     return Status::ok();
   });
@@ -182,8 +187,10 @@ Status fetch_verified(location::Location& loc, const Manifest& m, const std::str
                               ": SHA-256 of the compressed payload does not match the "
                               "manifest");
   SLIP_RETURN_IF_ERROR((*decompressor)->finish().with_context(what));
-  SLIP_RETURN_IF_ERROR(fs::write_all(fd, out.data(), out.size(), path));
-  if (plain_hash.bytes() != m.uncompressed_size || plain_hash.hex_digest() != m.uncompressed_sha256)
+  SLIP_RETURN_IF_ERROR(writer.write(std::move(out)));
+  auto plain_sha256 = writer.finish();
+  if (!plain_sha256) return plain_sha256.status();
+  if (plain_bytes != m.uncompressed_size || *plain_sha256 != m.uncompressed_sha256)
     return Status::corruption(what +
                               ": SHA-256 of the uncompressed payload does not match the "
                               "manifest");
