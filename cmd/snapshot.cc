@@ -1,5 +1,7 @@
 #include "snapshot.h"
 
+#include <sys/stat.h>
+
 namespace slip::cli {
 
 void register_snapshot(CLI::App& parent, Registry& registry) {
@@ -15,6 +17,12 @@ void register_snapshot(CLI::App& parent, Registry& registry) {
   register_snapshot_verify(*app, registry);
   register_snapshot_compact(*app, registry);
   register_snapshot_dump(*app, registry);
+}
+
+Result<std::unique_ptr<fold::FileLock>> lock_if_fold(const std::string& file) {
+  struct stat st;
+  if (::stat((file + ".lock").c_str(), &st) != 0) return std::unique_ptr<fold::FileLock>();
+  return fold::FileLock::acquire_fold(file, "log");
 }
 
 Status damage_status(const std::string& file, const snapshot::Problem& problem) {

@@ -3,10 +3,13 @@
 // functions take plain options so tests can call them without CLI11.
 #pragma once
 
+#include <memory>
+
 #include <optional>
 #include <string>
 
 #include "command.h"
+#include "fold/lock.h"
 #include "slip/snapshot_reader.h"
 
 namespace slip::cli {
@@ -48,5 +51,11 @@ Status run_snapshot_dump(const SnapshotDumpOptions& options, Context& ctx);
 // Shared by the snapshot subcommands: the Status for a damaged file, with
 // the offset and the spec's class.
 Status damage_status(const std::string& file, const snapshot::Problem& problem);
+
+// Before FILE is rewritten in place (compact, verify --repair): when FILE
+// is a log fold (FILE.lock exists: a store opened it), its lock, so that a
+// running mirror is not rewritten under (exit 4). Plain snapshot files get
+// no lock file.
+Result<std::unique_ptr<fold::FileLock>> lock_if_fold(const std::string& file);
 
 }  // namespace slip::cli

@@ -19,11 +19,12 @@ void register_snapshot_compact(CLI::App& parent, Registry& registry) {
                 "directory, fsynced and renamed into place, so FILE is either the old or the new "
                 "file, never a part. A file that is already canonical is left byte-identical. A "
                 "torn tail is dropped and reported; corrupted or invalid files are refused and "
-                "left untouched.\n\n"
+                "left untouched. A log fold that a running mirror holds is not replaced (exit "
+                "4).\n\n"
                 "EXIT STATUS\n"
                 "0 compacted (or already canonical); 1 with --check, not canonical; 2 bad "
                 "arguments or unreadable path; 3 corrupted or invalid input; 4 I/O error such "
-                "as a full disk.");
+                "as a full disk, or the fold is in use.");
   registry.set_runner(app, [opts](Context& ctx) { return run_snapshot_compact(*opts, ctx); });
 }
 
@@ -41,6 +42,8 @@ Status run_snapshot_compact(const SnapshotCompactOptions& options, Context& ctx)
     return Status::check_failed("");
   }
   const std::string& out = options.output.empty() ? options.file : options.output;
+  auto lock = lock_if_fold(out);
+  if (!lock) return lock.status();
   auto report = snapshot::compact(options.file, out);
   if (!report) return report.status();
   std::string text;

@@ -24,9 +24,10 @@ void register_snapshot_verify(CLI::App& parent, Registry& registry) {
                 "JSON fields: status, offset (null when ok), reason, records, bytes, file_size, "
                 "live_keys, cursor (revision number, or hex for tokens that are not 8 bytes; null "
                 "if none), cursor_hex, and with --repair: repaired, backup.\n\n"
+                "--repair leaves alone a log fold that a running mirror holds (exit 4).\n\n"
                 "EXIT STATUS\n"
                 "0 ok (or a torn tail repaired); 1 torn tail; 2 bad arguments or unreadable path; "
-                "3 corrupted or invalid; 4 I/O error.");
+                "3 corrupted or invalid; 4 I/O error, or the fold is in use.");
   registry.set_runner(app, [opts](Context& ctx) { return run_snapshot_verify(*opts, ctx); });
 }
 
@@ -42,6 +43,8 @@ Status run_snapshot_verify(const SnapshotVerifyOptions& options, Context& ctx) {
   std::string backup;
   bool repaired = false;
   if (options.repair && torn) {
+    auto lock = lock_if_fold(options.file);
+    if (!lock) return lock.status();
     if (!options.no_backup) backup = options.file + ".bak";
     SLIP_RETURN_IF_ERROR(snapshot::truncate_torn_tail(options.file, problem.offset, backup));
     repaired = true;

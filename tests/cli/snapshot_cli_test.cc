@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <filesystem>
 
+#include "fold/lock.h"
 #include "slip/exit_codes.h"
 #include "slip/snapshot.h"
 #include "support/files.h"
@@ -169,6 +170,35 @@ TEST_CASE("cli: verify --repair truncates a torn tail and keeps a backup") {
   check_one_line_error(refused);
   CHECK(slip::test::read_file(dir.file("corrupt.snap")) == corrupt);
   CHECK_FALSE(slip::test::file_exists(dir.file("corrupt.snap.bak")));
+}
+
+TEST_CASE("cli: compact and verify --repair leave alone a log fold another process holds") {
+  slip::test::TempDir dir;
+  const std::string original = slip::test::read_file(fixture("torn-tail.snap"));
+  const std::string path = dir.file("fold.snap");
+  slip::test::write_file(path, original);
+  {
+    // What a running mirror holds (its store created FILE.lock).
+    auto held = slip::fold::FileLock::acquire_fold(path, "log");
+    REQUIRE(held.is_ok());
+    for (auto args : {std::vector<std::string>{"snapshot", "compact", path},
+                      std::vector<std::string>{"snapshot", "verify", "--repair", path}}) {
+      CAPTURE(args[1]);
+      auto busy = run_slip(args);
+      CHECK(busy.exit_code == ec::kUnavailable);
+      check_one_line_error(busy);
+      CHECK(busy.err.find("in use by another slip process") != std::string::npos);
+      CHECK(slip::test::read_file(path) == original);
+    }
+  }
+  // Released: both work on it.
+  CHECK(run_slip({"snapshot", "verify", "--repair", "--no-backup", path}).exit_code == ec::kOk);
+  CHECK(run_slip({"snapshot", "compact", path}).exit_code == ec::kOk);
+  // A plain snapshot file rewritten in place gets no lock file of its own.
+  const std::string plain = dir.file("plain.snap");
+  slip::test::write_file(plain, original);
+  CHECK(run_slip({"snapshot", "compact", plain}).exit_code == ec::kOk);
+  CHECK_FALSE(slip::test::file_exists(plain + ".lock"));
 }
 
 TEST_CASE("cli: compact produces the canonical fixture, byte for byte") {
