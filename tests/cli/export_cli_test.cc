@@ -113,17 +113,24 @@ std::vector<std::string> files_under(const std::string& dir, const std::string& 
   return out;
 }
 
+// A nats-server with an empty bucket "cfg" (history 5) and a temporary
+// directory: what most tests here start from.
+struct CfgBucket {
+  NatsServer server;
+  std::unique_ptr<slip::kv::Client> client = client_for(server);
+  std::unique_ptr<slip::kv::Bucket> cfg = bucket_of(*client, "cfg");
+  TempDir tmp;
+};
+
 }  // namespace
 
-TEST_CASE("export: round trip through file:// into both backends; mirror resumes with the delta") {
-  NatsServer server;
-  auto client = client_for(server);
-  auto cfg = bucket_of(*client, "cfg");
+TEST_CASE_FIXTURE(
+    CfgBucket,
+    "export: round trip through file:// into both backends; mirror resumes with the delta") {
   fill(*cfg, 120);
   REQUIRE(cfg->del("node.3", std::nullopt).is_ok());
   REQUIRE(cfg->purge("node.4").is_ok());
   const Model at_export = bucket_contents(*cfg);
-  TempDir tmp;
   const std::uint64_t cursor = mirror_once(server, "cfg", tmp.file("fold.snap"));
   const std::string loc = "file://" + tmp.file("exports");
 
@@ -214,12 +221,9 @@ TEST_CASE(
   CHECK(wrong.err.find("is a fold of bucket other") != std::string::npos);
 }
 
-TEST_CASE("export: a fold in use by another process is refused (exit 4), either backend") {
-  NatsServer server;
-  auto client = client_for(server);
-  auto cfg = bucket_of(*client, "cfg");
+TEST_CASE_FIXTURE(CfgBucket,
+                  "export: a fold in use by another process is refused (exit 4), either backend") {
   fill(*cfg, 20);
-  TempDir tmp;
   for (const char* backend : {"log", "leveldb"}) {
     CAPTURE(backend);
     const std::string path = tmp.file(std::string("fold-") + backend);
@@ -241,12 +245,9 @@ TEST_CASE("export: a fold in use by another process is refused (exit 4), either 
   }
 }
 
-TEST_CASE("export: file:// objects are created under the umask, the payload too") {
-  NatsServer server;
-  auto client = client_for(server);
-  auto cfg = bucket_of(*client, "cfg");
+TEST_CASE_FIXTURE(CfgBucket,
+                  "export: file:// objects are created under the umask, the payload too") {
   fill(*cfg, 20);
-  TempDir tmp;
   mirror_once(server, "cfg", tmp.file("fold.snap"));
   const mode_t before = ::umask(077);  // inherited by the slip run below
   auto r = run_slip({"export", "--from", tmp.file("fold.snap"), "--to", "file://" + tmp.file("x")});
@@ -283,12 +284,10 @@ TEST_CASE("export: straight from a live bucket, with the bucket's cursor") {
   CHECK_MESSAGE(err.find("applied 0 updates") != std::string::npos, err);
 }
 
-TEST_CASE("import: a flipped byte in the payload or the manifest is exit 3 and leaves nothing") {
-  NatsServer server;
-  auto client = client_for(server);
-  auto cfg = bucket_of(*client, "cfg");
+TEST_CASE_FIXTURE(
+    CfgBucket,
+    "import: a flipped byte in the payload or the manifest is exit 3 and leaves nothing") {
   fill(*cfg, 200);
-  TempDir tmp;
   mirror_once(server, "cfg", tmp.file("fold.snap"));
   const std::string dir = tmp.file("exports");
   export_json({"--from", tmp.file("fold.snap"), "--bucket", "cfg", "--to", dir});
@@ -335,12 +334,10 @@ TEST_CASE("import: a flipped byte in the payload or the manifest is exit 3 and l
   CHECK(run_slip({"import", dir, "--to", tmp.file("dst")}).exit_code == ec::kOk);
 }
 
-TEST_CASE("export: superseded exports are refused and racing exporters never regress the pointer") {
-  NatsServer server;
-  auto client = client_for(server);
-  auto cfg = bucket_of(*client, "cfg");
+TEST_CASE_FIXTURE(
+    CfgBucket,
+    "export: superseded exports are refused and racing exporters never regress the pointer") {
   fill(*cfg, 50);
-  TempDir tmp;
   const std::uint64_t old_cursor = mirror_once(server, "cfg", tmp.file("old.snap"));
   fill(*cfg, 50, 1000);
   const std::uint64_t new_cursor = mirror_once(server, "cfg", tmp.file("new.snap"));
@@ -373,11 +370,8 @@ TEST_CASE("export: superseded exports are refused and racing exporters never reg
   }
 }
 
-TEST_CASE("export: --keep prunes, export ls lists, import --artifact picks an older one") {
-  NatsServer server;
-  auto client = client_for(server);
-  auto cfg = bucket_of(*client, "cfg");
-  TempDir tmp;
+TEST_CASE_FIXTURE(CfgBucket,
+                  "export: --keep prunes, export ls lists, import --artifact picks an older one") {
   const std::string dir = tmp.file("exports");
   std::vector<std::string> ids;
   std::vector<std::uint64_t> cursors;
@@ -422,13 +416,10 @@ TEST_CASE("export: --keep prunes, export ls lists, import --artifact picks an ol
   CHECK(run_slip({"export", "ls", dir, "--bucket", "nope"}).exit_code == ec::kNegative);
 }
 
-TEST_CASE("export: --lease: one holder at a time, takeover of expired or unreadable leases") {
-  NatsServer server;
-  auto client = client_for(server);
-  auto cfg = bucket_of(*client, "cfg");
+TEST_CASE_FIXTURE(
+    CfgBucket, "export: --lease: one holder at a time, takeover of expired or unreadable leases") {
   auto locks = bucket_of(*client, "locks");
   fill(*cfg, 20);
-  TempDir tmp;
   mirror_once(server, "cfg", tmp.file("fold.snap"));
   const std::string dir = tmp.file("exports");
   const std::vector<std::string> base = {
@@ -503,12 +494,9 @@ TEST_CASE("lease: a holder taken over after expiry notices before publishing") {
   CHECK(slip::lease::Lease::acquire(*locks, "job", 1h, "c:3").is_ok());
 }
 
-TEST_CASE("import: --to-bucket restores every key, and a second run writes nothing") {
-  NatsServer server;
-  auto client = client_for(server);
-  auto cfg = bucket_of(*client, "cfg");
+TEST_CASE_FIXTURE(CfgBucket,
+                  "import: --to-bucket restores every key, and a second run writes nothing") {
   const Model data = fill(*cfg, 80);
-  TempDir tmp;
   mirror_once(server, "cfg", tmp.file("fold.snap"));
   const std::string dir = tmp.file("exports");
   export_json({"--from", tmp.file("fold.snap"), "--bucket", "cfg", "--to", dir});
