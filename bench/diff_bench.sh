@@ -42,31 +42,10 @@ generate a.ldb --backend leveldb
 generate b.ldb --backend leveldb --changed 0.01
 
 
-# measure EXPECTED_EXIT CMD...: one untimed run, then $runs timed runs with
-# stdout to /dev/null; sets best_s (seconds) and rss_kib.
+# measure EXPECTED_EXIT CMD...: one untimed run, then best_of.
 measure() {
-  local expected="$1"
-  shift
-  local i start end s rss code
-  best_s=""
-  rss_kib=0
-  "$@" >/dev/null || true
-  for ((i = 0; i < runs; i++)); do
-    start=$(now_ns)
-    code=0
-    /usr/bin/time -f '%M' -o "$bench_dir/time.out" "$@" >/dev/null || code=$?
-    end=$(now_ns)
-    if [ "$code" != "$expected" ]; then
-      echo "diff_bench: '$*' exited $code, expected $expected" >&2
-      exit 1
-    fi
-    s=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
-    rss=$(tail -n 1 "$bench_dir/time.out")
-    ((rss > rss_kib)) && rss_kib=$rss
-    if [ -z "$best_s" ] || awk -v s="$s" -v b="$best_s" 'BEGIN { exit !(s < b) }'; then
-      best_s=$s
-    fi
-  done
+  "${@:2}" >/dev/null || true
+  best_of "$@"
 }
 
 # The reference pipeline, as a command /usr/bin/time can run.

@@ -79,6 +79,34 @@ timed_run() {
     "$work/time.out" >>"$work/runs"
 }
 
+# best_of EXPECTED_EXIT CMD...: runs CMD $runs times with stdout to
+# /dev/null, failing the benchmark when it exits other than EXPECTED_EXIT;
+# sets best_s (the least wall seconds) and rss_kib (the largest maximum
+# resident set size). For the scripts that use bench_inputs.
+best_of() {
+  local expected="$1"
+  shift
+  local i start end s rss code
+  best_s=""
+  rss_kib=0
+  for ((i = 0; i < runs; i++)); do
+    start=$(now_ns)
+    code=0
+    /usr/bin/time -f '%M' -o "$bench_dir/time.out" "$@" >/dev/null || code=$?
+    end=$(now_ns)
+    if [ "$code" != "$expected" ]; then
+      echo "'$*' exited $code, expected $expected" >&2
+      exit 1
+    fi
+    s=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
+    rss=$(tail -n 1 "$bench_dir/time.out")
+    ((rss > rss_kib)) && rss_kib=$rss
+    if [ -z "$best_s" ] || awk -v s="$s" -v b="$best_s" 'BEGIN { exit !(s < b) }'; then
+      best_s=$s
+    fi
+  done
+}
+
 # bench_inputs DIR NAME...: makes DIR for generated inputs and, at exit,
 # removes the files or directories NAME... from it (only those: DIR may
 # hold others) and DIR if it is then empty; with BENCH_KEEP=1 they stay

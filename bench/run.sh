@@ -32,24 +32,8 @@ generate() {
 }
 
 
-# measure CMD...: runs CMD $runs times with stdout to /dev/null; sets best_s
-# (seconds) and rss_kib.
-measure() {
-  best_s=""
-  rss_kib=0
-  local i start end s rss
-  for ((i = 0; i < runs; i++)); do
-    start=$(now_ns)
-    /usr/bin/time -f '%M' -o "$bench_dir/time.out" "$@" >/dev/null
-    end=$(now_ns)
-    s=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
-    rss=$(tail -n 1 "$bench_dir/time.out")
-    ((rss > rss_kib)) && rss_kib=$rss
-    if [ -z "$best_s" ] || awk -v s="$s" -v b="$best_s" 'BEGIN { exit !(s < b) }'; then
-      best_s=$s
-    fi
-  done
-}
+# measure CMD...: best_of runs of CMD, which must exit 0.
+measure() { best_of 0 "$@"; }
 
 rows=()
 # verify_row LABEL FILE TARGET (ratio, gbs or none): times cat and verify on FILE, appends a table row.
