@@ -43,7 +43,9 @@ void register_export(CLI::App& parent, Registry& registry) {
                   "With --keep: delete an artifact only this long after it was superseded "
                   "(default 1h), so running imports can finish")
       ->type_name("DURATION");
-  app->add_option("--level", o->level, "zstd compression level (default 3)")
+  app->add_option(
+         "--level", o->level,
+         "zstd compression level (default " + std::to_string(artifact::kDefaultLevel) + ")")
       ->type_name("N")
       ->check(CLI::Range(1, 19));
   app->add_option("--lease", o->lease,

@@ -23,7 +23,7 @@ struct ExportOptions {
   std::vector<std::string> prefixes;
   int keep = 0;  // 0: no pruning
   std::string grace = "1h";
-  int level = 3;
+  int level = artifact::kDefaultLevel;
   std::string lease;  // LEASE_BUCKET/KEY
   std::string lease_ttl;
   bool json = false;

@@ -1183,7 +1183,7 @@ complete -c slip -n '__slip_in slip_export' -l to -x -d 'Where: file:///dir/pref
 complete -c slip -n '__slip_in slip_export' -l prefix -x -d 'Only keys starting with P (repeatable)'
 complete -c slip -n '__slip_in slip_export' -l keep -x -d 'After publishing, delete all but the N newest artifacts of the bucket (never the current one)'
 complete -c slip -n '__slip_in slip_export' -l grace -x -d 'With --keep: delete an artifact only this long after it was superseded (default 1h), so running imports can finish'
-complete -c slip -n '__slip_in slip_export' -l level -x -d 'zstd compression level (default 3)'
+complete -c slip -n '__slip_in slip_export' -l level -x -d 'zstd compression level (default 1)'
 complete -c slip -n '__slip_in slip_export' -l lease -x -d 'Export only while holding a lease in this KV key (fleet at-most-once)'
 complete -c slip -n '__slip_in slip_export' -l lease-ttl -x -d 'How long the lease holds (with --lease)'
 complete -c slip -n '__slip_in slip_export' -l json -d 'Print the result as one JSON object'
