@@ -7,6 +7,7 @@ namespace slip::cli {
 namespace {
 
 constexpr std::string_view kExitStatusHeading = "EXIT STATUS";
+constexpr std::string_view kEnvironmentHeading = "ENVIRONMENT";
 constexpr std::string_view kDefaultGroup = "Options";  // CLI11's group when none is set
 
 std::string join(const std::vector<std::string>& parts, std::string_view sep) {
@@ -85,6 +86,24 @@ OptionDoc describe_option(const CLI::Option& opt) {
   return doc;
 }
 
+// "ENVIRONMENT\n  NAME  meaning\n..." as add_environment_help() writes it.
+std::vector<EnvironmentDoc> parse_environment(const std::string& paragraph) {
+  std::vector<EnvironmentDoc> out;
+  std::size_t pos = paragraph.find('\n');
+  while (pos != std::string::npos) {
+    std::size_t end = paragraph.find('\n', pos + 1);
+    std::string line = trim(std::string_view(paragraph).substr(
+        pos + 1, (end == std::string::npos ? paragraph.size() : end) - pos - 1));
+    std::size_t space = line.find(' ');
+    if (!line.empty()) {
+      out.push_back({line.substr(0, space),
+                     space == std::string::npos ? "" : trim(std::string_view(line).substr(space))});
+    }
+    pos = end;
+  }
+  return out;
+}
+
 CommandDoc describe(const CLI::App& app, std::vector<std::string> path,
                     const std::string& inherited_exit_status) {
   CommandDoc doc;
@@ -98,8 +117,11 @@ CommandDoc describe(const CLI::App& app, std::vector<std::string> path,
   doc.exit_status = inherited_exit_status;
   for (std::string& paragraph : split_paragraphs(app.get_footer())) {
     std::size_t newline = paragraph.find('\n');
-    if (paragraph.substr(0, newline) == kExitStatusHeading) {
+    const std::string heading = paragraph.substr(0, newline);
+    if (heading == kExitStatusHeading) {
       doc.exit_status = newline == std::string::npos ? "" : trim(paragraph.substr(newline + 1));
+    } else if (heading == kEnvironmentHeading) {
+      doc.environment = parse_environment(paragraph);
     } else {
       doc.paragraphs.push_back(std::move(paragraph));
     }

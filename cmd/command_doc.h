@@ -37,6 +37,11 @@ struct ExitCodeDoc {
   std::string meaning;  // "success"
 };
 
+struct EnvironmentDoc {
+  std::string name;     // AWS_REGION
+  std::string meaning;  // one sentence
+};
+
 struct CommandDoc {
   std::vector<std::string> path;        // {"slip", "snapshot", "verify"}
   std::string summary;                  // the one-line description
@@ -46,7 +51,10 @@ struct CommandDoc {
   std::string exit_status;              // the paragraph's text, heading removed
   std::vector<ExitCodeDoc> exit_codes;  // parsed from it; empty if it is not "N what; ..."
   std::vector<OptionDoc> options;       // named options, then positionals, each in order
-  std::vector<CommandDoc> children;     // visible subcommands, in table order
+  // The ENVIRONMENT paragraph (add_environment_help): variables no option
+  // names. Those that give options their defaults are in `options`.
+  std::vector<EnvironmentDoc> environment;
+  std::vector<CommandDoc> children;  // visible subcommands, in table order
 
   bool is_root() const { return path.size() == 1; }
   std::string display_name() const;   // "slip snapshot verify"

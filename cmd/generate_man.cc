@@ -199,7 +199,8 @@ void options_section(std::string* page, const CommandDoc& cmd) {
   }
 }
 
-// ENVIRONMENT: the variables that give options their defaults.
+// ENVIRONMENT: the variables that give options their defaults, then those
+// the command reads otherwise.
 void environment_section(std::string* page, const CommandDoc& cmd) {
   std::string entries;
   for (const OptionDoc& opt : cmd.options) {
@@ -209,6 +210,9 @@ void environment_section(std::string* page, const CommandDoc& cmd) {
             ? opt.short_names.empty() ? opt.value_name : "-" + opt.short_names.front()
             : "--" + opt.long_names.front();
     entries += ".TP\n" + bold(opt.env) + "\nThe default for " + bold(name) + ".\n";
+  }
+  for (const EnvironmentDoc& var : cmd.environment) {
+    entries += ".TP\n" + bold(var.name) + "\n" + roff(sentence(var.meaning)) + "\n";
   }
   if (entries.empty()) return;
   section(page, "ENVIRONMENT");

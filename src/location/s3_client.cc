@@ -6,7 +6,9 @@
 #include <cctype>
 #include <ctime>
 #include <mutex>
+#include <optional>
 #include <random>
+#include <string_view>
 #include <thread>
 
 #include "location/digest.h"
@@ -27,7 +29,27 @@ std::string env_or(const Getenv& getenv, const char* name, const std::string& fa
   return v != nullptr && *v != '\0' ? std::string(v) : fallback;
 }
 
-bool truthy(const std::string& v) { return v == "1" || v == "true" || v == "yes" || v == "on"; }
+// SLIP_S3_CONDITIONAL_WRITES: unset (nullopt), on or off; anything else is
+// refused rather than read as "off", which would silently weaken the
+// pointer's guarantee.
+Result<std::optional<bool>> conditional_writes_setting(const std::string& v) {
+  if (v.empty()) return std::optional<bool>();
+  if (v == "1" || v == "true" || v == "yes" || v == "on") return std::optional<bool>(true);
+  if (v == "0" || v == "false" || v == "no" || v == "off") return std::optional<bool>(false);
+  return Status::invalid_argument("SLIP_S3_CONDITIONAL_WRITES='" + v +
+                                  "' is not understood: set it to 1 or 0");
+}
+
+// AWS S3 itself (any *.amazonaws.com endpoint) enforces If-None-Match and
+// If-Match on PUT since 2024, so there the guarantee needs no statement.
+bool is_aws_host(std::string_view host_port) {
+  std::string_view host = host_port.substr(0, host_port.find(':'));
+  constexpr std::string_view kSuffix = ".amazonaws.com";
+  if (host.size() <= kSuffix.size()) return false;
+  std::string lower(host.substr(host.size() - kSuffix.size()));
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower == kSuffix;
+}
 
 bool valid_bucket(std::string_view b) {
   if (b.empty() || b.size() > 255) return false;
@@ -110,8 +132,10 @@ Result<Config> make_config(const std::string& rest, const Options& options, cons
     return Status::invalid_argument("S3 part size above 5 GiB");
   }
   config.part_size = options.part_size != 0 ? options.part_size : kDefaultPartSize;
+  auto stated = conditional_writes_setting(env_or(getenv, "SLIP_S3_CONDITIONAL_WRITES"));
+  if (!stated.is_ok()) return stated.status();
   config.conditional_writes =
-      options.conditional_writes || truthy(env_or(getenv, "SLIP_S3_CONDITIONAL_WRITES"));
+      options.conditional_writes || stated->value_or(is_aws_host(config.host));
   config.list_page_size = options.list_page_size;
   return config;
 }

@@ -102,7 +102,7 @@ TEST_CASE("s3 config: bucket, prefix, region and the AWS endpoint, virtual-hoste
   CHECK(c->host == "s3.eu-west-1.amazonaws.com");
   CHECK_FALSE(c->path_style);
   CHECK(c->part_size == 8u << 20);
-  CHECK_FALSE(c->conditional_writes);
+  CHECK(c->conditional_writes);  // AWS enforces If-Match and If-None-Match
   CHECK(c->display == "s3://my-bucket/exports/edge/");
 
   auto p = s3::prepare(*c, s3::Request{"GET", "exports/edge/a b", {{"x", "1"}}, {}, {}}, 0);
@@ -173,6 +173,35 @@ TEST_CASE("s3 config: credentials and the conditional-writes switch come from th
   CHECK(p.authorization.find("session-token-value") == std::string::npos);
 
   loc::Options o;
+  o.endpoint = "http://127.0.0.1:9000";
+  CHECK_FALSE(s3::make_config("b", o, Env().get())->conditional_writes);
   o.conditional_writes = true;
   CHECK(s3::make_config("b", o, Env().get())->conditional_writes);
+}
+
+TEST_CASE("s3 config: conditional writes are on for AWS itself, stated for other servers") {
+  auto conditional = [](const std::string& endpoint, const char* setting) {
+    Env env;
+    if (!endpoint.empty()) env.vars["AWS_ENDPOINT_URL"] = endpoint;
+    if (setting != nullptr) env.vars["SLIP_S3_CONDITIONAL_WRITES"] = setting;
+    auto c = s3::make_config("b/p", {}, env.get());
+    REQUIRE(c.is_ok());
+    return c->conditional_writes;
+  };
+  CHECK(conditional("", nullptr));  // https://s3.us-east-1.amazonaws.com
+  CHECK(conditional("https://s3.eu-west-1.AmazonAWS.com", nullptr));
+  CHECK(conditional("https://s3-fips.us-east-2.amazonaws.com:443", nullptr));
+  CHECK_FALSE(conditional("", "0"));  // stated off wins on AWS too
+  CHECK_FALSE(conditional("https://minio.example:9000", nullptr));
+  CHECK_FALSE(conditional("https://amazonaws.com.evil.example", nullptr));
+  CHECK_FALSE(conditional("https://notamazonaws.com", nullptr));
+  CHECK(conditional("https://minio.example:9000", "yes"));
+  CHECK_FALSE(conditional("https://minio.example:9000", "off"));
+
+  Env bad;
+  bad.vars["SLIP_S3_CONDITIONAL_WRITES"] = "sometimes";
+  auto c = s3::make_config("b", {}, bad.get());
+  REQUIRE_FALSE(c.is_ok());
+  CHECK(c.status().kind() == StatusKind::kInvalidArgument);
+  CHECK(c.status().message().find("SLIP_S3_CONDITIONAL_WRITES") != std::string::npos);
 }
