@@ -17,6 +17,7 @@
 #include <set>
 #include <thread>
 
+#include "artifact/chunk_pipe.h"
 #include "artifact/codec.h"
 #include "artifact/common.h"
 #include "artifact/log_payload.h"
@@ -335,13 +336,18 @@ Result<std::unique_ptr<StagedArtifact>> stage_stream(
         return Status::ok();
       });
   if (!compressor) return compressor.status();
-  auto entries = emit(
-      [&](const char* data, std::size_t n) {
-        plain_hash.update(data, n);
-        return (*compressor)->write(data, n);
-      },
-      &m);
+  // Reading the fold and checking or encoding its records is one thread's
+  // work; hashing the plain stream and handing it to zstd's workers is
+  // another's (the pipe's), which keeps both CPUs busy when zstd is fast.
+  ChunkPipe pipe([&](std::string_view chunk) {
+    plain_hash.update(chunk);
+    return (*compressor)->write(chunk.data(), chunk.size());
+  });
+  ChunkedPipeWriter plain(&pipe);
+  auto entries = emit([&](const char* data, std::size_t n) { return plain.write(data, n); }, &m);
+  // On failure the pipe's destructor drops what is still queued.
   if (!entries) return entries.status().with_context("stage the payload in " + path);
+  SLIP_RETURN_IF_ERROR(plain.finish().with_context("stage the payload in " + path));
   SLIP_RETURN_IF_ERROR((*compressor)->finish().with_context("stage the payload in " + path));
   m.entries = *entries;
   m.uncompressed_size = plain_hash.bytes();

@@ -1,15 +1,12 @@
 // Hashes (SHA-256) and writes a stream of chunks to a file on a thread of
-// its own, so that producing the chunks (decompressing an artifact) and
-// hashing and writing them use two CPUs. Internal header.
+// its own (a ChunkPipe), so that producing the chunks (decompressing an
+// artifact) and hashing and writing them use two CPUs. Internal header.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
-#include <mutex>
 #include <string>
-#include <thread>
 
+#include "artifact/chunk_pipe.h"
 #include "artifact/codec.h"
 #include "fs/io.h"
 #include "slip/status.h"
@@ -21,33 +18,22 @@ class HashingWriter {
   // Writes to FD (not owned), named PATH in errors; starts writing the file
   // back as it grows (the caller's fsync then has little left to do).
   HashingWriter(int fd, std::string path);
-  // Abandons what is still queued and joins the thread.
-  ~HashingWriter();
-  HashingWriter(const HashingWriter&) = delete;
-  HashingWriter& operator=(const HashingWriter&) = delete;
 
-  // Hands CHUNK over, waiting while kQueued chunks are pending. Returns the
-  // first write error so far (then nothing more is written).
-  Status write(std::string chunk);
+  // Hands CHUNK over, waiting while the pipe is full. Returns the first
+  // write error so far (then nothing more is written).
+  Status write(std::string chunk) { return pipe_.write(std::move(chunk)); }
   // Waits until everything handed over is written; the hex SHA-256 of it.
   Result<std::string> finish();
 
  private:
-  static constexpr std::size_t kQueued = 4;
-  void run();
+  Status consume(std::string_view chunk);
 
   const int fd_;
   const std::string path_;
-  Sha256 hash_;  // used by the writer thread only, until finish()
+  Sha256 hash_;  // used by the pipe's thread only, until finish()
   fs::Writeback writeback_;
   std::uint64_t written_ = 0;
-
-  std::mutex mu_;
-  std::condition_variable changed_;
-  std::deque<std::string> queue_;
-  bool closed_ = false;
-  Status error_;
-  std::thread thread_;  // last: starts once the rest is ready
+  ChunkPipe pipe_;  // last: its thread starts once the rest is ready
 };
 
 }  // namespace slip::artifact
