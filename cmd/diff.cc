@@ -12,7 +12,9 @@
 
 #include "core/text.h"
 #include "export.h"
+#include "fs/temp_path.h"
 #include "json_fields.h"
+#include "signals.h"
 #include "slip/artifact.h"
 #include "slip/diff.h"
 #include "slip/fold.h"
@@ -94,7 +96,8 @@ void register_diff(CLI::App& parent, Registry& registry) {
       "As diff(1): 0 the sides are identical; 1 they differ; 2 bad arguments, a missing path, a "
       "missing bucket, or an unsupported source; 3 damaged input (a corrupted, invalid or "
       "torn snapshot file, a damaged fold); 4 unavailable (server unreachable, the fold is in "
-      "use by a mirror, a read failed, or the bucket changed while being read).");
+      "use by a mirror, a read failed, or the bucket changed while being read); 130 "
+      "interrupted.");
   registry.set_runner(app, [o](Context& ctx) { return run_diff(*o, ctx); });
 }
 
@@ -215,17 +218,17 @@ class Sources {
     std::string path;
     Status status;
     int files = 0;
+    fs::TempPath removal;  // of path, once created
     ScratchDir() {
       std::error_code ec;
       std::string base = std::filesystem::temp_directory_path(ec).string();
       if (ec) base = "/tmp";
       path = base + "/slip-diff.XXXXXX";
-      if (::mkdtemp(path.data()) == nullptr)
+      if (::mkdtemp(path.data()) == nullptr) {
         status = Status::from_errno(errno, "create a scratch directory in " + base);
-    }
-    ~ScratchDir() {
-      std::error_code ec;
-      if (status) std::filesystem::remove_all(path, ec);
+      } else {
+        removal = fs::TempPath(path);
+      }
     }
   };
   std::unique_ptr<ScratchDir> scratch_;
@@ -420,6 +423,7 @@ std::optional<Status> diff_files_in_one_pass(const DiffOptions& o, const diff::O
 }  // namespace
 
 Status run_diff(const DiffOptions& o, Context& ctx) {
+  install_abort_signals();  // an artifact is downloaded into a scratch directory
   for (const std::string& p : o.prefixes) {
     if (p.empty()) return Status::invalid_argument("--prefix: an empty prefix (omit the flag)");
   }

@@ -9,6 +9,7 @@
 #include "core/duration.h"
 #include "fold/lock.h"
 #include "fold/origin.h"
+#include "fs/temp_path.h"
 #include "json_fields.h"
 #include "progress.h"
 #include "signals.h"
@@ -83,7 +84,7 @@ void register_export(CLI::App& parent, Registry& registry) {
       "EXIT STATUS\n"
       "0 published; 1 superseded, or the lease is held elsewhere or was lost; 2 bad arguments; "
       "3 the fold or the current pointer is damaged; 4 storage or server unavailable, or the fold "
-      "is in use.");
+      "is in use; 130 interrupted (the pointer is unchanged; a lease is left to expire).");
   registry.set_runner(app, [o](Context& ctx) { return run_export(*o, ctx); });
   register_export_ls(*app, registry);
 }
@@ -105,15 +106,6 @@ Result<std::unique_ptr<fold::Store>> open_idle_fold(const std::string& path) {
   // Opening takes the fold's lock: a running mirror makes this fail.
   return **backend == "log" ? fold::open_log(path, {}) : fold::open_leveldb(path, {});
 }
-
-// A scratch directory removed at scope exit.
-struct ScratchDir {
-  std::string path;
-  ~ScratchDir() {
-    std::error_code ec;
-    if (!path.empty()) std::filesystem::remove_all(path, ec);
-  }
-};
 
 // The bucket and scope a fold records (slip mirror writes them) fill in
 // what the flags leave out, and must agree with what they say.
@@ -153,6 +145,7 @@ Result<std::unique_ptr<artifact::StagedArtifact>> stage_log_fold(const ExportOpt
 }  // namespace
 
 Status run_export(const ExportOptions& o, Context& ctx) {
+  install_abort_signals();
   if (o.to.empty()) return Status::invalid_argument("--to LOCATION is required");
   if (o.bucket.empty() && o.from.empty())
     return Status::invalid_argument(
@@ -237,10 +230,10 @@ Status run_export(const ExportOptions& o, Context& ctx) {
     auto bucket = client->open_bucket(o.bucket);
     if (!bucket) return bucket.status();
     std::error_code ec;
-    ScratchDir scratch{std::filesystem::temp_directory_path(ec).string() + "/slip-export." +
-                       std::to_string(::getpid())};
-    std::filesystem::remove_all(scratch.path, ec);
-    auto store = fold::open_leveldb(scratch.path, {});
+    fs::TempPath scratch{std::filesystem::temp_directory_path(ec).string() + "/slip-export." +
+                         std::to_string(::getpid())};
+    std::filesystem::remove_all(scratch.path(), ec);
+    auto store = fold::open_leveldb(scratch.path(), {});
     if (!store) return store.status();
     mirror::Options mo;
     mo.scope.prefixes = o.prefixes;
@@ -250,6 +243,7 @@ Status run_export(const ExportOptions& o, Context& ctx) {
     mirror::Report mr;
     SLIP_RETURN_IF_ERROR(mirror::run(**bucket, **store, mo, &mr));
     if (stop_requested()) return Status::interrupted("interrupted");
+    install_abort_signals();
     return artifact::export_fold(**store, **loc, eo, &report);
   };
   Status s = run();

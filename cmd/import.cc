@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "export.h"
+#include "fs/temp_path.h"
 #include "progress.h"
 #include "signals.h"
 #include "slip/artifact.h"
@@ -76,6 +77,7 @@ Result<artifact::Manifest> resolve_manifest(location::Location& loc, const std::
 }
 
 Status run_import(const ImportOptions& o, Context& ctx) {
+  install_abort_signals();  // until the restore, which stops between batches
   if (o.to.empty() == o.to_bucket.empty())
     return Status::invalid_argument("give exactly one of --to PATH and --to-bucket BUCKET");
   if (!o.to_bucket.empty()) SLIP_RETURN_IF_ERROR(kv::validate_bucket_name(o.to_bucket));
@@ -116,11 +118,8 @@ Status run_import(const ImportOptions& o, Context& ctx) {
   std::error_code ec;
   const std::string snap = std::filesystem::temp_directory_path(ec).string() + "/slip-import." +
                            std::to_string(::getpid()) + ".snap";
-  struct Remove {
-    std::string path;
-    ~Remove() { ::unlink(path.c_str()); }
-  } remove{snap};
   ::unlink(snap.c_str());
+  fs::TempPath remove(snap);
   {
     ProgressBar bar("download", ProgressBar::Unit::kBytes, ProgressBar::wanted());
     SLIP_RETURN_IF_ERROR(artifact::fetch_verified(

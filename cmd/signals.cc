@@ -5,6 +5,7 @@
 
 #include <csignal>
 
+#include "fs/temp_path.h"
 #include "slip/exit_codes.h"
 
 namespace slip::cli {
@@ -22,9 +23,24 @@ extern "C" void on_stop_signal(int) {
     // The command we wait on runs in a group of its own (a Ctrl-C meant
     // for slip lets it finish its batch): it is stopped with us.
     if (g_child_group > 0) ::kill(-static_cast<pid_t>(g_child_group), SIGTERM);
+    // _exit runs no destructor: the scratch files they would remove go now.
+    slip::fs::remove_temp_paths_now();
     ::_exit(slip::exit_code::kInterrupted);
   }
   g_stop = 1;
+}
+
+extern "C" void on_abort_signal(int) {
+  slip::fs::remove_temp_paths_now();
+  ::_exit(slip::exit_code::kInterrupted);
+}
+
+void install(void (*handler)(int)) {
+  struct sigaction sa {};
+  sa.sa_handler = handler;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
 }
 }  // namespace
 
@@ -32,12 +48,10 @@ void set_waited_child_group(pid_t group) { g_child_group = static_cast<std::sig_
 
 void install_stop_signals() {
   g_stop = 0;
-  struct sigaction sa {};
-  sa.sa_handler = on_stop_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  install(on_stop_signal);
 }
+
+void install_abort_signals() { install(on_abort_signal); }
 
 bool stop_requested() { return g_stop != 0; }
 

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +29,10 @@
 #include "slip/location.h"
 #include "slip/status.h"
 #include "slip/version_token.h"
+
+namespace slip::fs {
+class TempPath;
+}  // namespace slip::fs
 
 namespace slip::artifact {
 
@@ -118,18 +123,17 @@ struct ExportReport {
 // is removed with the object.
 class StagedArtifact {
  public:
-  StagedArtifact(Manifest manifest, std::string path)
-      : manifest_(std::move(manifest)), path_(std::move(path)) {}
+  StagedArtifact(Manifest manifest, fs::TempPath file);
   ~StagedArtifact();
   StagedArtifact(const StagedArtifact&) = delete;
   StagedArtifact& operator=(const StagedArtifact&) = delete;
   const Manifest& manifest() const { return manifest_; }
-  const std::string& path() const { return path_; }  // empty once adopted
-  void adopted() { path_.clear(); }
+  const std::string& path() const;  // empty once adopted
+  void adopted();                   // the location took the file: keep it
 
  private:
   Manifest manifest_;
-  std::string path_;
+  std::unique_ptr<fs::TempPath> file_;
 };
 
 // Stages the fold's live keys (under the prefixes) and cursor. The store

@@ -24,6 +24,7 @@
 #include "core/text.h"
 #include "core/time_format.h"
 #include "fs/io.h"
+#include "fs/temp_path.h"
 #include "slip/artifact.h"
 #include "slip/kv.h"
 #include "slip/snapshot_reader.h"
@@ -253,9 +254,14 @@ Status prune(location::Location& loc, const std::string& bucket, std::size_t kee
   return Status::ok();
 }
 
-StagedArtifact::~StagedArtifact() {
-  if (!path_.empty()) ::unlink(path_.c_str());  // not adopted
-}
+StagedArtifact::StagedArtifact(Manifest manifest, fs::TempPath file)
+    : manifest_(std::move(manifest)), file_(std::make_unique<fs::TempPath>(std::move(file))) {}
+
+StagedArtifact::~StagedArtifact() = default;  // the file goes with file_, unless adopted
+
+const std::string& StagedArtifact::path() const { return file_->path(); }
+
+void StagedArtifact::adopted() { file_->release(); }
 
 namespace {
 
@@ -317,12 +323,9 @@ Result<std::unique_ptr<StagedArtifact>> stage_stream(
   const int fd = *created;
   struct Scratch {
     int fd;
-    std::string path;  // removed unless handed over
-    ~Scratch() {
-      ::close(fd);
-      if (!path.empty()) ::unlink(path.c_str());
-    }
-  } scratch{fd, path};
+    fs::TempPath file;  // removed unless handed over
+    ~Scratch() { ::close(fd); }
+  } scratch{fd, fs::TempPath(path)};
 
   Sha256 plain_hash, compressed_hash;
   fs::Writeback writeback(fd);
@@ -356,8 +359,7 @@ Result<std::unique_ptr<StagedArtifact>> stage_stream(
   m.compressed_sha256 = compressed_hash.hex_digest();
   m.id = artifact_id(m);
   m.payload = payload_key(m.bucket, m.id);
-  scratch.path.clear();
-  return std::make_unique<StagedArtifact>(std::move(m), path);
+  return std::make_unique<StagedArtifact>(std::move(m), std::move(scratch.file));
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "fold/lock.h"
 #include "fold/origin.h"
 #include "fs/io.h"
+#include "fs/temp_path.h"
 #include "slip/artifact.h"
 #include "slip/atomic_file.h"
 #include "slip/snapshot.h"
@@ -40,19 +41,6 @@ void remove_all(const std::string& path) {
   std::error_code ec;
   std::filesystem::remove_all(path, ec);
 }
-
-// Removes PATH at scope exit unless released.
-class Cleanup {
- public:
-  explicit Cleanup(std::string path) : path_(std::move(path)) {}
-  ~Cleanup() {
-    if (!path_.empty()) remove_all(path_);
-  }
-  void release() { path_.clear(); }
-
- private:
-  std::string path_;
-};
 
 }  // namespace
 
@@ -135,7 +123,7 @@ Status fetch_verified(location::Location& loc, const Manifest& m, const std::str
                       const Progress& progress) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return Status::from_errno(errno, "create " + path);
-  Cleanup cleanup(path);
+  fs::TempPath cleanup(path);
   struct Fd {
     int fd;
     ~Fd() { ::close(fd); }
@@ -283,7 +271,7 @@ Status import_fold(location::Location& loc, const Manifest& m, const std::string
   // the same one): never build on it.
   remove_all(snap);
   remove_all(ldb);
-  Cleanup snap_cleanup(snap), ldb_cleanup(ldb);
+  fs::TempPath snap_cleanup(snap), ldb_cleanup(ldb);
   SLIP_RETURN_IF_ERROR(fetch_verified(loc, m, snap, o.progress));
 
   std::string staged = snap;

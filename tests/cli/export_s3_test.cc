@@ -2,7 +2,10 @@
 // loopback, tests/support/s3_server.h): a round trip, the server killed
 // in the middle of an upload, and wrong credentials.
 #include <doctest/doctest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <map>
@@ -102,6 +105,32 @@ bool has_upload_part(const std::string& data_dir) {
   }
   return false;
 }
+
+// A loopback port that takes connections (the kernel completes them from
+// the listen backlog) and never answers: an S3 server that hangs.
+class SilentServer {
+ public:
+  SilentServer() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(fd_ >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+    REQUIRE(::listen(fd_, 16) == 0);
+    socklen_t len = sizeof(addr);
+    REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~SilentServer() { ::close(fd_); }
+  SilentServer(const SilentServer&) = delete;
+  SilentServer& operator=(const SilentServer&) = delete;
+  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
 
 }  // namespace
 
@@ -206,4 +235,22 @@ TEST_CASE("export s3: wrong credentials are a clear error that prints no secret"
     CHECK(r.out.find(secret) == std::string::npos);
   }
   CHECK_FALSE(slip::test::file_exists(tmp.file("dst")));
+}
+
+TEST_CASE("export s3: interrupted while the server hangs, it leaves no payload in TMPDIR") {
+  SilentServer silent;
+  TempDir tmp;
+  make_fold(tmp.file("fold.snap"), 2000, 200, 50, 5);
+  const std::string scratch = tmp.file("scratch");
+  std::filesystem::create_directory(scratch);
+  slip::test::BackgroundProcess exporter(
+      {"env", "TMPDIR=" + scratch, "AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY=x",
+       "AWS_REGION=us-east-1", "AWS_ENDPOINT_URL=" + silent.endpoint(), SLIP_BINARY, "export",
+       "--from", tmp.file("fold.snap"), "--bucket", "cfg", "--to", "s3://b/exports"},
+      tmp.file("export.out"));
+  // The event: the payload is staged in TMPDIR; the upload then waits on
+  // a server that never answers.
+  REQUIRE(slip::test::wait_until([&] { return !std::filesystem::is_empty(scratch); }, 30s));
+  CHECK(exporter.stop(SIGINT) == ec::kInterrupted);
+  CHECK(std::filesystem::is_empty(scratch));
 }
