@@ -122,11 +122,11 @@ class Location {
 // put_small, and the precondition is also checked with a HEAD just before
 // the PUT. Many S3-compatible servers (s3rver, older MinIO, ...) ignore the
 // headers, so only that racy check would hold there; hence
-// supports_conditional_writes() is true for AWS S3 itself (an endpoint on
-// *.amazonaws.com: it enforces both headers since 2024) and for another
-// server only when the user states that it enforces them:
-// conditional_writes here, or SLIP_S3_CONDITIONAL_WRITES=1 (=0 turns them
-// off for AWS too).
+// supports_conditional_writes() is true for S3 on AWS itself (the default
+// endpoint, or an s3.* / s3-fips.* host under amazonaws.com: it enforces
+// both headers since 2024) and for another server only when the user
+// states that it enforces them: conditional_writes here, or
+// SLIP_S3_CONDITIONAL_WRITES=1 (=0 turns them off for AWS too).
 struct Options {
   std::string endpoint;             // S3-compatible endpoint (else AWS_ENDPOINT_URL, else AWS)
   bool path_style = false;          // s3: https://endpoint/bucket/key instead of bucket.endpoint

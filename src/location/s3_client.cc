@@ -32,7 +32,8 @@ std::string env_or(const Getenv& getenv, const char* name, const std::string& fa
 // SLIP_S3_CONDITIONAL_WRITES: unset (nullopt), on or off; anything else is
 // refused rather than read as "off", which would silently weaken the
 // pointer's guarantee.
-Result<std::optional<bool>> conditional_writes_setting(const std::string& v) {
+Result<std::optional<bool>> conditional_writes_setting(std::string v) {
+  for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (v.empty()) return std::optional<bool>();
   if (v == "1" || v == "true" || v == "yes" || v == "on") return std::optional<bool>(true);
   if (v == "0" || v == "false" || v == "no" || v == "off") return std::optional<bool>(false);
@@ -40,15 +41,19 @@ Result<std::optional<bool>> conditional_writes_setting(const std::string& v) {
                                   "' is not understood: set it to 1 or 0");
 }
 
-// AWS S3 itself (any *.amazonaws.com endpoint) enforces If-None-Match and
-// If-Match on PUT since 2024, so there the guarantee needs no statement.
-bool is_aws_host(std::string_view host_port) {
-  std::string_view host = host_port.substr(0, host_port.find(':'));
+// AWS S3 itself enforces If-None-Match and If-Match on PUT since 2024, so
+// there the guarantee needs no statement. Only S3's own regional endpoints
+// count (s3.REGION.amazonaws.com, s3.dualstack.REGION..., s3-fips.REGION...):
+// other *.amazonaws.com hosts (an EC2 instance, a load balancer) may front a
+// server that ignores the headers.
+bool is_aws_s3_host(std::string_view host_port) {
+  std::string host(host_port.substr(0, host_port.find(':')));
+  for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   constexpr std::string_view kSuffix = ".amazonaws.com";
-  if (host.size() <= kSuffix.size()) return false;
-  std::string lower(host.substr(host.size() - kSuffix.size()));
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return lower == kSuffix;
+  if (host.size() <= kSuffix.size() ||
+      host.compare(host.size() - kSuffix.size(), kSuffix.size(), kSuffix) != 0)
+    return false;
+  return host.rfind("s3.", 0) == 0 || host.rfind("s3-fips.", 0) == 0;
 }
 
 bool valid_bucket(std::string_view b) {
@@ -135,7 +140,7 @@ Result<Config> make_config(const std::string& rest, const Options& options, cons
   auto stated = conditional_writes_setting(env_or(getenv, "SLIP_S3_CONDITIONAL_WRITES"));
   if (!stated.is_ok()) return stated.status();
   config.conditional_writes =
-      options.conditional_writes || stated->value_or(is_aws_host(config.host));
+      options.conditional_writes || stated->value_or(is_aws_s3_host(config.host));
   config.list_page_size = options.list_page_size;
   return config;
 }

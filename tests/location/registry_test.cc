@@ -191,11 +191,16 @@ TEST_CASE("s3 config: conditional writes are on for AWS itself, stated for other
   CHECK(conditional("", nullptr));  // https://s3.us-east-1.amazonaws.com
   CHECK(conditional("https://s3.eu-west-1.AmazonAWS.com", nullptr));
   CHECK(conditional("https://s3-fips.us-east-2.amazonaws.com:443", nullptr));
+  CHECK(conditional("https://s3.dualstack.us-east-1.amazonaws.com", nullptr));
+  // Other AWS hosts may front any server.
+  CHECK_FALSE(conditional("http://ec2-1-2-3-4.compute-1.amazonaws.com:9000", nullptr));
+  CHECK_FALSE(conditional("https://minio-1234.elb.us-east-1.amazonaws.com", nullptr));
   CHECK_FALSE(conditional("", "0"));  // stated off wins on AWS too
   CHECK_FALSE(conditional("https://minio.example:9000", nullptr));
   CHECK_FALSE(conditional("https://amazonaws.com.evil.example", nullptr));
   CHECK_FALSE(conditional("https://notamazonaws.com", nullptr));
   CHECK(conditional("https://minio.example:9000", "yes"));
+  CHECK(conditional("https://minio.example:9000", "TRUE"));
   CHECK_FALSE(conditional("https://minio.example:9000", "off"));
 
   Env bad;
