@@ -73,36 +73,16 @@ const CLI::App* selected_leaf(const CLI::App* app) {
 
 }  // namespace
 
-namespace {
+void set_long_help(CLI::App* app, const std::string& text) { app->footer(text); }
 
-// What APP's footer holds of its own: CLI11 copies the parent's footer
-// into a subcommand when it is created, and that copy is not its own.
-std::string own_footer(const CLI::App* app) {
-  std::string footer = app->get_footer();
-  const CLI::App* parent = app->get_parent();
-  if (parent != nullptr && footer == parent->get_footer()) footer.clear();
-  return footer;
-}
-
-}  // namespace
-
-// The long help goes first; an ENVIRONMENT paragraph that
-// add_environment_help() put there earlier (flags are often added first)
-// stays after it.
-void set_long_help(CLI::App* app, const std::string& text) {
-  const std::string before = own_footer(app);
-  app->footer(before.empty() ? text : text + "\n\n" + before);
-}
-
-void add_environment_help(CLI::App* app, const std::vector<EnvironmentHelp>& variables) {
+std::string environment_help(const std::vector<EnvironmentHelp>& variables) {
   std::size_t width = 0;
   for (const EnvironmentHelp& v : variables) width = std::max(width, v.name.size());
   std::string paragraph = "ENVIRONMENT";
   for (const EnvironmentHelp& v : variables) {
     paragraph += "\n  " + v.name + std::string(width - v.name.size() + 2, ' ') + v.meaning;
   }
-  const std::string before = own_footer(app);
-  app->footer(before.empty() ? paragraph : before + "\n\n" + paragraph);
+  return paragraph;
 }
 
 std::string version_text() {

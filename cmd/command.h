@@ -58,14 +58,14 @@ int run_main(const std::vector<std::string>& args, Output& out, std::FILE* err);
 // by blank lines. An "EXIT STATUS" paragraph names the command's codes.
 void set_long_help(CLI::App* app, const std::string& text);
 
-// An environment variable a command reads that no option names (credentials,
-// for one): listed in an "ENVIRONMENT" paragraph of --help and in the man
-// page's ENVIRONMENT section.
+// Environment variables a command reads that no option names (credentials,
+// for one), as an "ENVIRONMENT" paragraph for its long help: --help shows
+// it, and the man page lists the variables in its ENVIRONMENT section.
 struct EnvironmentHelp {
   std::string name;     // AWS_REGION
   std::string meaning;  // one sentence
 };
-void add_environment_help(CLI::App* app, const std::vector<EnvironmentHelp>& variables);
+std::string environment_help(const std::vector<EnvironmentHelp>& variables);
 
 // What `slip --version` prints: slip's version, then the versions of the
 // libraries it runs with, one per line.

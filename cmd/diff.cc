@@ -97,7 +97,8 @@ void register_diff(CLI::App& parent, Registry& registry) {
       "missing bucket, or an unsupported source; 3 damaged input (a corrupted, invalid or "
       "torn snapshot file, a damaged fold); 4 unavailable (server unreachable, the fold is in "
       "use by a mirror, a read failed, or the bucket changed while being read); 130 "
-      "interrupted.");
+      "interrupted.\n\n" +
+          location_environment_help());
   registry.set_runner(app, [o](Context& ctx) { return run_diff(*o, ctx); });
 }
 

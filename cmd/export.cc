@@ -84,7 +84,8 @@ void register_export(CLI::App& parent, Registry& registry) {
       "EXIT STATUS\n"
       "0 published; 1 superseded, or the lease is held elsewhere or was lost; 2 bad arguments; "
       "3 the fold or the current pointer is damaged; 4 storage or server unavailable, or the fold "
-      "is in use; 130 interrupted (the pointer is unchanged; a lease is left to expire).");
+      "is in use; 130 interrupted (the pointer is unchanged; a lease is left to expire).\n\n" +
+          location_environment_help());
   registry.set_runner(app, [o](Context& ctx) { return run_export(*o, ctx); });
   register_export_ls(*app, registry);
 }

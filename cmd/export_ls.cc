@@ -25,7 +25,8 @@ void register_export_ls(CLI::App& parent, Registry& registry) {
       "created (RFC 3339), compressed_size, uncompressed_size, payload, scope.\n\n"
       "EXIT STATUS\n"
       "0 listed (also when empty); 1 --bucket has no artifacts; 2 bad arguments; 4 storage "
-      "unavailable.");
+      "unavailable.\n\n" +
+          location_environment_help());
   registry.set_runner(app, [o](Context& ctx) { return run_export_ls(*o, ctx); });
 }
 

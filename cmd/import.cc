@@ -51,7 +51,8 @@ void register_import(CLI::App& parent, Registry& registry) {
       "0 imported; 1 no such artifact or bucket; 2 bad arguments, or PATH exists without "
       "--force; 3 the artifact is damaged (nothing was written to PATH); 4 storage or server "
       "unavailable, a put failed (run again to resume), or the fold at PATH is in use; 130 "
-      "interrupted (run again to resume).");
+      "interrupted (run again to resume).\n\n" +
+          location_environment_help());
   registry.set_runner(app, [o](Context& ctx) { return run_import(*o, ctx); });
 }
 

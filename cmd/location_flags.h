@@ -18,6 +18,9 @@ struct LocationFlags {
 };
 
 void add_location_flags(CLI::App* app, LocationFlags& flags);
+// The ENVIRONMENT paragraph for the long help of a command with these
+// flags: credentials, region, endpoint, conditional writes, TMPDIR.
+std::string location_environment_help();
 
 // Opens URL (file:///dir/prefix, a bare path, s3://bucket/prefix).
 Result<std::unique_ptr<location::Location>> open_location_from_flags(const std::string& url,

@@ -122,7 +122,8 @@ void register_mirror(CLI::App& parent, Registry& registry) {
       "EXIT STATUS\n"
       "0 caught up (--once) or stopped by a signal; 2 bad arguments; 3 the fold is damaged; 4 "
       "server "
-      "unavailable, the fold is in use by another mirror, or commits kept failing.");
+      "unavailable, the fold is in use by another mirror, or commits kept failing.\n\n" +
+          location_environment_help());
   registry.set_runner(app, [o](Context& ctx) { return run_mirror(*o, ctx); });
 }
 
