@@ -65,8 +65,8 @@ prep_il="rm -rf impl";               cmd_il="'$slip' import file://$work/exp --t
 # The LevelDB fold to export, made from the log fold's artifact.
 eval "$prep_ex; $cmd_ex" >/dev/null
 "$slip" import "file://$work/exp" --to ldb --backend leveldb >/dev/null
-# Its background compaction to the end first, as a fold a mirror has kept
-# for a while has had: otherwise the first exports would do it.
+# Compacted in full first (a best case): otherwise the first exports would
+# do the compaction a fresh import still owes.
 "$settle_leveldb" ldb
 eval "$prep_zc; $cmd_zc"
 eval "$prep_z1; $cmd_z1"

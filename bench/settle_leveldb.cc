@@ -1,9 +1,10 @@
-// settle_leveldb DIR: runs LevelDB's compaction over the whole database at
-// DIR to its end, as the background compaction of a fold a mirror has kept
-// for a while has. A freshly imported fold is still compacting (about one
-// CPU-second per million keys), and every process that opens it resumes
-// that work: the export benchmark settles its LevelDB fold first so that
-// it measures the export, not LevelDB's catching up.
+// settle_leveldb DIR: a full manual compaction (CompactRange) of the
+// LevelDB database at DIR. A freshly imported fold is still compacting
+// (about one CPU-second per million keys), and every process that opens it
+// resumes that work: the export benchmark compacts its LevelDB fold first
+// so that it measures the export, not LevelDB catching up. A full
+// compaction leaves the fold tidier than background compaction would: the
+// benchmark's LevelDB row is a best case.
 #include <leveldb/db.h>
 
 #include <cstdio>

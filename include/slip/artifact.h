@@ -37,12 +37,12 @@ class TempPath;
 namespace slip::artifact {
 
 inline constexpr int kSchemaVersion = 1;
-// zstd level 1, not zstd's own default of 3: on the values config buckets
-// hold (JSON records, routing entries, PEM certificates) it compresses as
-// well or better (JSON-like 1M-key fold: 22.8% against 23.3% of the log;
-// routes 10.4% against 11.5%; PEM the same) in about 60% of the CPU time,
-// which a mirror exporting on an edge node pays every --export-every.
-// bench/README.md has the measurements; --level chooses another.
+// zstd level 1, not zstd's own default of 3: on config-like values it
+// compresses about as well (bench/export_bench.sh's 1M-key JSON fold: 22.8%
+// of the log at level 1, 23.3% at level 3) in about 60% of the CPU time,
+// which a mirror exporting on an edge node pays every --export-every. Highly
+// repetitive values do compress better at 3 (bench/make_snapshot's: 6.2%
+// against 7.8%). bench/README.md has the figures; --level chooses another.
 inline constexpr int kDefaultLevel = 1;
 
 // The manifest of one artifact (JSON; fields in docs/export-artifact.md).

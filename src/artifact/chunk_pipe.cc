@@ -18,6 +18,7 @@ Status ChunkPipe::write(std::string chunk) {
   std::unique_lock<std::mutex> lock(mu_);
   changed_.wait(lock, [&] { return queue_.size() < kQueued || !error_.is_ok(); });
   if (!error_.is_ok()) return error_;
+  if (closed_) return Status::invalid_argument("write to a finished ChunkPipe");
   queue_.push_back(std::move(chunk));
   lock.unlock();
   changed_.notify_all();
@@ -56,7 +57,10 @@ void ChunkPipe::run() {
 }
 
 Status ChunkedPipeWriter::write(const char* data, std::size_t size) {
-  if (chunk_.capacity() < kChunkSize) chunk_.reserve(kChunkSize);
+  // The emitters write about a chunk at a time: such a write goes over as
+  // it is, without growing a buffer reserved for small ones.
+  if (chunk_.empty() && size >= kChunkSize) return pipe_->write(std::string(data, size));
+  if (chunk_.capacity() < kChunkSize) chunk_.reserve(kChunkSize + kChunkSize / 4);
   chunk_.append(data, size);
   if (chunk_.size() < kChunkSize) return Status::ok();
   Status s = pipe_->write(std::move(chunk_));

@@ -16,6 +16,9 @@
 
 namespace slip::artifact {
 
+// One producer thread calls write() and finish(). Everything CONSUME
+// touches must outlive the pipe (declare it before the pipe): the pipe's
+// destructor joins its thread.
 class ChunkPipe {
  public:
   using Consume = std::function<Status(std::string_view chunk)>;
@@ -28,7 +31,8 @@ class ChunkPipe {
   ChunkPipe& operator=(const ChunkPipe&) = delete;
 
   // Hands CHUNK over, waiting while kQueued chunks are pending. Returns the
-  // consumer's first error so far (then nothing more is consumed).
+  // consumer's first error so far (then nothing more is consumed); after
+  // finish(), an error.
   Status write(std::string chunk);
   // Waits until every chunk handed over is consumed; the consumer's first
   // error. Whatever CONSUME touched may be used by the caller afterwards.

@@ -342,6 +342,9 @@ Result<std::unique_ptr<StagedArtifact>> stage_stream(
   // Reading the fold and checking or encoding its records is one thread's
   // work; hashing the plain stream and handing it to zstd's workers is
   // another's (the pipe's), which keeps both CPUs busy when zstd is fast.
+  // The pipe is declared after all its consumer touches (the hashes, the
+  // compressor, the scratch file): it is destroyed, and its thread joined,
+  // first.
   ChunkPipe pipe([&](std::string_view chunk) {
     plain_hash.update(chunk);
     return (*compressor)->write(chunk.data(), chunk.size());
@@ -349,9 +352,9 @@ Result<std::unique_ptr<StagedArtifact>> stage_stream(
   ChunkedPipeWriter plain(&pipe);
   auto entries = emit([&](const char* data, std::size_t n) { return plain.write(data, n); }, &m);
   // On failure the pipe's destructor drops what is still queued.
-  if (!entries) return entries.status().with_context("stage the payload in " + path);
-  SLIP_RETURN_IF_ERROR(plain.finish().with_context("stage the payload in " + path));
-  SLIP_RETURN_IF_ERROR((*compressor)->finish().with_context("stage the payload in " + path));
+  if (!entries) return entries.status().with_context("stage the payload");
+  SLIP_RETURN_IF_ERROR(plain.finish().with_context("stage the payload"));
+  SLIP_RETURN_IF_ERROR((*compressor)->finish().with_context("stage the payload"));
   m.entries = *entries;
   m.uncompressed_size = plain_hash.bytes();
   m.uncompressed_sha256 = plain_hash.hex_digest();

@@ -56,3 +56,15 @@ TEST_CASE("chunk pipe: the consumer's first error reaches the producer") {
   CHECK(finished.kind() == slip::StatusKind::kUnavailable);
   CHECK(consumed == 3);  // nothing after the failure
 }
+
+TEST_CASE("chunk pipe: a write after finish is refused, not lost") {
+  int consumed = 0;
+  ChunkPipe pipe([&](std::string_view) {
+    ++consumed;
+    return Status::ok();
+  });
+  REQUIRE(pipe.write("a").is_ok());
+  REQUIRE(pipe.finish().is_ok());
+  CHECK(consumed == 1);
+  CHECK(pipe.write("b").kind() == slip::StatusKind::kInvalidArgument);
+}
