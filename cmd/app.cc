@@ -106,9 +106,10 @@ std::unique_ptr<CLI::App> build_app(Registry& registry) {
                 "2 usage error or bad input; 3 damaged data (corrupted or invalid snapshot or "
                 "artifact); 4 unavailable (server unreachable, timeout, permission, disk full); "
                 "130 interrupted (SIGINT or SIGTERM: watch, mirror and a restore finish the batch "
-                "in hand and record their cursor first, and a second signal stops them at once; "
-                "export, import and diff stop at once; either way temporary files are removed, "
-                "and it is safe: nothing is recorded as applied that was not).");
+                "in hand and record their cursor first, export stops between chunks and "
+                "requests and cleans up after itself, and a second signal stops any of them at "
+                "once; import and diff stop at once; temporary files are removed either way, and "
+                "it is safe: nothing is recorded as applied that was not).");
   for (const CommandDef& def : command_table()) def.register_fn(*app, registry);
   return app;
 }

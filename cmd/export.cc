@@ -84,7 +84,8 @@ void register_export(CLI::App& parent, Registry& registry) {
       "EXIT STATUS\n"
       "0 published; 1 superseded, or the lease is held elsewhere or was lost; 2 bad arguments; "
       "3 the fold or the current pointer is damaged; 4 storage or server unavailable, or the fold "
-      "is in use; 130 interrupted (the pointer is unchanged; a lease is left to expire).\n\n" +
+      "is in use; 130 interrupted (the pointer is unchanged; a multipart upload is aborted and a "
+      "lease released on the way out; a second signal exits at once).\n\n" +
           location_environment_help());
   registry.set_runner(app, [o](Context& ctx) { return run_export(*o, ctx); });
   register_export_ls(*app, registry);
@@ -146,7 +147,10 @@ Result<std::unique_ptr<artifact::StagedArtifact>> stage_log_fold(const ExportOpt
 }  // namespace
 
 Status run_export(const ExportOptions& o, Context& ctx) {
-  install_abort_signals();
+  // The first signal stops the export between chunks or requests: a
+  // multipart upload is aborted and a lease released on the way out. A
+  // second one exits at once (signals.h).
+  install_stop_signals();
   if (o.to.empty()) return Status::invalid_argument("--to LOCATION is required");
   if (o.bucket.empty() && o.from.empty())
     return Status::invalid_argument(
@@ -159,7 +163,7 @@ Status run_export(const ExportOptions& o, Context& ctx) {
   if (o.lease.empty() != o.lease_ttl.empty())
     return Status::invalid_argument("--lease and --lease-ttl go together");
 
-  auto loc = open_location_from_flags(o.to, o.loc);
+  auto loc = open_location_from_flags(o.to, o.loc, stop_requested);
   if (!loc) return loc.status();
 
   std::unique_ptr<kv::Client> client;
@@ -199,6 +203,7 @@ Status run_export(const ExportOptions& o, Context& ctx) {
   if (o.keep > 0) eo.keep = static_cast<std::size_t>(o.keep);
   eo.grace = std::chrono::duration_cast<std::chrono::seconds>(*grace);
   eo.log = note;
+  eo.interrupted = stop_requested;
   ProgressBar compress_bar("compress", ProgressBar::Unit::kItems, ProgressBar::wanted());
   ProgressBar bar("upload", ProgressBar::Unit::kBytes, ProgressBar::wanted());
   eo.compress_progress = [&](std::uint64_t done, std::uint64_t total) {
@@ -239,12 +244,10 @@ Status run_export(const ExportOptions& o, Context& ctx) {
     mirror::Options mo;
     mo.scope.prefixes = o.prefixes;
     mo.once = true;
-    install_stop_signals();
     mo.stop_requested = stop_requested;
     mirror::Report mr;
     SLIP_RETURN_IF_ERROR(mirror::run(**bucket, **store, mo, &mr));
     if (stop_requested()) return Status::interrupted("interrupted");
-    install_abort_signals();
     return artifact::export_fold(**store, **loc, eo, &report);
   };
   Status s = run();

@@ -31,9 +31,10 @@ std::string location_environment_help() {
   });
 }
 
-Result<std::unique_ptr<location::Location>> open_location_from_flags(const std::string& url,
-                                                                     const LocationFlags& flags) {
+Result<std::unique_ptr<location::Location>> open_location_from_flags(
+    const std::string& url, const LocationFlags& flags, std::function<bool()> interrupted) {
   location::Options o;
+  o.interrupted = std::move(interrupted);
   o.endpoint = flags.endpoint;
   o.path_style = flags.path_style;
   return location::open_location(url, o);

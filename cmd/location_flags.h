@@ -4,6 +4,7 @@
 // flags, so they never appear in a process list.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -23,7 +24,9 @@ void add_location_flags(CLI::App* app, LocationFlags& flags);
 std::string location_environment_help();
 
 // Opens URL (file:///dir/prefix, a bare path, s3://bucket/prefix).
-Result<std::unique_ptr<location::Location>> open_location_from_flags(const std::string& url,
-                                                                     const LocationFlags& flags);
+// INTERRUPTED (if given) ends S3 requests in flight (location::Options).
+Result<std::unique_ptr<location::Location>> open_location_from_flags(
+    const std::string& url, const LocationFlags& flags,
+    std::function<bool()> interrupted = nullptr);
 
 }  // namespace slip::cli

@@ -108,6 +108,11 @@ struct ExportOptions {
   // fsync before publishing has little left to wait for.
   bool staged_in_location = false;
   std::function<void(const std::string&)> log;  // one line per notable event
+  // Polled between chunks while staging and uploading and before the
+  // pointer is written: true stops the export with kInterrupted (the
+  // pointer unchanged, a multipart upload aborted). Requests in flight are
+  // the location's to interrupt (location::Options::interrupted).
+  std::function<bool()> interrupted;
 };
 
 struct ExportReport {

@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -135,6 +136,10 @@ struct Options {
   bool virtual_hosted = false;      // s3: bucket.endpoint even with a custom endpoint
   bool conditional_writes = false;  // s3: the server enforces If-Match / If-None-Match
   uint32_t list_page_size = 0;      // s3: max-keys per ListObjectsV2 page; 0 = server's (1000)
+  // s3: polled while a request is in flight and between retries; true ends
+  // the request with kInterrupted. Aborting a multipart upload is never
+  // interrupted (it is the clean-up an interruption wants).
+  std::function<bool()> interrupted;
 };
 
 // Parses `url` (file:///dir/prefix, a bare path, s3://bucket/prefix) and

@@ -83,6 +83,12 @@ Result<std::uint64_t> emit_canonical(fold::Store& store, const std::vector<std::
   return entries;
 }
 
+// kInterrupted when O's interrupted() says so.
+Status check_interrupted(const ExportOptions& o) {
+  if (o.interrupted && o.interrupted()) return Status::interrupted("export interrupted");
+  return Status::ok();
+}
+
 // A fold that has never been complete up to any cursor.
 Status no_cursor_to_export() {
   return Status::invalid_argument(
@@ -125,7 +131,8 @@ Status upload_staged(const StagedArtifact& staged, location::Location& loc,
     }
     if (n == 0) break;
     hash.update(buf.data(), static_cast<std::size_t>(n));
-    s = up.write(buf.data(), static_cast<std::size_t>(n));
+    s = check_interrupted(o);
+    if (s) s = up.write(buf.data(), static_cast<std::size_t>(n));
     if (!s) break;
     if (o.progress) o.progress(hash.bytes(), m.compressed_size);
   }
@@ -350,7 +357,12 @@ Result<std::unique_ptr<StagedArtifact>> stage_stream(
     return (*compressor)->write(chunk.data(), chunk.size());
   });
   ChunkedPipeWriter plain(&pipe);
-  auto entries = emit([&](const char* data, std::size_t n) { return plain.write(data, n); }, &m);
+  auto entries = emit(
+      [&](const char* data, std::size_t n) {
+        SLIP_RETURN_IF_ERROR(check_interrupted(o));
+        return plain.write(data, n);
+      },
+      &m);
   // On failure the pipe's destructor drops what is still queued.
   if (!entries) return entries.status().with_context("stage the payload");
   SLIP_RETURN_IF_ERROR(plain.finish().with_context("stage the payload"));
@@ -459,6 +471,7 @@ Status publish(StagedArtifact& staged, location::Location& loc, const ExportOpti
     }
   }
 
+  SLIP_RETURN_IF_ERROR(check_interrupted(o));
   if (o.before_publish) SLIP_RETURN_IF_ERROR(o.before_publish());
   SLIP_RETURN_IF_ERROR(move_pointer(loc, m, m.to_json(), &r));
   r.manifest = m;

@@ -142,6 +142,7 @@ Result<Config> make_config(const std::string& rest, const Options& options, cons
   config.conditional_writes =
       options.conditional_writes || stated->value_or(is_aws_s3_host(config.host));
   config.list_page_size = options.list_page_size;
+  config.interrupted = options.interrupted;
   return config;
 }
 
@@ -202,7 +203,7 @@ bool is_transient(const Response& r) {
 }
 
 Response with_retry(const RetryPolicy& policy, const std::function<Response()>& attempt,
-                    int* attempts_made) {
+                    int* attempts_made, const std::function<bool()>& stop) {
   thread_local std::minstd_rand rng(std::random_device{}());
   auto delay = policy.first_delay;
   Response response;
@@ -210,7 +211,7 @@ Response with_retry(const RetryPolicy& policy, const std::function<Response()>& 
   for (;;) {
     response = attempt();
     ++n;
-    if (!is_transient(response) || n >= policy.attempts) break;
+    if (!is_transient(response) || n >= policy.attempts || (stop && stop())) break;
     // Full jitter in [delay/2, delay*3/2): clients that failed together do
     // not come back together.
     auto ms = delay.count();
@@ -229,6 +230,8 @@ Status error_status(const Response& r, std::string_view what_view, const Config&
   if (r.too_large) {
     return Status::unavailable(what + ": the server's answer is larger than expected");
   }
+  if (r.transport_error == CURLE_ABORTED_BY_CALLBACK)
+    return Status::interrupted(what + ": interrupted");
   if (r.transport_error != 0) {
     return Status::unavailable(what + ": cannot reach " + config.scheme + "://" + config.host +
                                ": " + r.transport_message);
@@ -320,7 +323,14 @@ struct Transfer {
   std::size_t max_response;
   std::string_view body;
   std::size_t sent = 0;
+  const std::function<bool()>* interrupted = nullptr;  // set: polled by on_progress
 };
+
+// curl calls this about once a second while waiting, and as data moves.
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  const auto* t = static_cast<const Transfer*>(user);
+  return (*t->interrupted)() ? 1 : 0;  // non-zero: CURLE_ABORTED_BY_CALLBACK
+}
 
 size_t on_body(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
@@ -409,12 +419,16 @@ Response Client::perform_once(const Request& req) {
   if (!has_content_type) add("Content-Type:");  // curl's form type would become the object's
 
   Transfer transfer{&response, req.max_response, req.body};
+  const bool interruptible = req.interruptible && config_.interrupted;
+  if (interruptible) transfer.interrupted = &config_.interrupted;
   curl_easy_setopt(curl, CURLOPT_URL, prepared.url.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, handle->error);
   curl_easy_setopt(curl, CURLOPT_VERBOSE, 0L);  // verbose output would show Authorization
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 1L);
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, interruptible ? 0L : 1L);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, interruptible ? on_progress : nullptr);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, interruptible ? &transfer : nullptr);
   curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);  // keys may hold "." or ".." segments
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -464,8 +478,10 @@ Response Client::perform_once(const Request& req) {
 }
 
 Response Client::perform(const Request& req, int* attempts_made) {
+  std::function<bool()> stop;
+  if (req.interruptible) stop = config_.interrupted;
   return with_retry(
-      retry_, [&] { return perform_once(req); }, attempts_made);
+      retry_, [&] { return perform_once(req); }, attempts_made, stop);
 }
 
 }  // namespace slip::location::s3

@@ -35,7 +35,8 @@ struct Config {
   uint64_t part_size = kDefaultPartSize;
   bool conditional_writes = false;
   uint32_t list_page_size = 0;
-  std::string display;  // "s3://bucket/prefix"
+  std::string display;                // "s3://bucket/prefix"
+  std::function<bool()> interrupted;  // Options::interrupted
 };
 
 // Looks up an environment variable (nullptr or "" when unset).
@@ -53,6 +54,7 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> headers;  // sent and signed
   std::string_view body;                                     // must outlive the request
   std::size_t max_response = 16 << 20;  // a longer answer fails (never a whole payload)
+  bool interruptible = true;            // false: Config::interrupted does not end it
 };
 
 struct Response {
@@ -87,16 +89,17 @@ struct RetryPolicy {
 };
 
 // Calls ATTEMPT until it gives a non-transient answer or POLICY's attempts
-// are used up; returns the last answer. *ATTEMPTS_MADE (if given) says how
-// many calls were made.
+// are used up, or STOP (if given) says so between attempts; returns the
+// last answer. *ATTEMPTS_MADE (if given) says how many calls were made.
 Response with_retry(const RetryPolicy& policy, const std::function<Response()>& attempt,
-                    int* attempts_made = nullptr);
+                    int* attempts_made = nullptr, const std::function<bool()>& stop = nullptr);
 
 // The Status for a failed (non-2xx, transport or oversize) RESPONSE to an
 // operation described by WHAT ("get edge/x from s3://b/edge"). 403 is
 // kUnavailable naming the credential variables; 404 NoSuchBucket is
 // kInvalidArgument; a missing object is kNotFound; 412 and 409 are
-// kConflict; the rest kUnavailable (kInvalidArgument for other 4xx). Never
+// kConflict; a request ended by Config::interrupted is kInterrupted; the
+// rest kUnavailable (kInvalidArgument for other 4xx). Never
 // includes credentials: only S3's Code and Message are quoted.
 Status error_status(const Response& response, std::string_view what, const Config& config);
 

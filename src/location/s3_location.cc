@@ -90,6 +90,7 @@ class S3Upload : public Upload {
     // Best effort: parts left behind only cost storage (and a bucket
     // lifecycle rule can reap them); the object never appears.
     Request req{"DELETE", key_, {{"uploadId", upload_id_}}, {}, {}};
+    req.interruptible = false;  // the clean-up an interruption wants
     (void)client_->perform(req);
     upload_id_.clear();
   }
