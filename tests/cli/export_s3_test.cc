@@ -64,6 +64,23 @@ std::vector<std::string> with(std::vector<std::string> env, const std::string& e
   return env;
 }
 
+// `env VARS... slip export --from FOLD --bucket cfg --to URL`, for a
+// BackgroundProcess: ENV as run_slip takes it (a bare NAME, which unsets
+// for run_slip, is left out).
+std::vector<std::string> background_export(const std::vector<std::string>& env,
+                                           const std::string& fold, const std::string& url) {
+  std::vector<std::string> argv = {"env"};
+  for (const std::string& e : env) {
+    if (e.find('=') != std::string::npos) argv.push_back(e);
+  }
+  for (const std::string& a :
+       {std::string(SLIP_BINARY), std::string("export"), std::string("--from"), fold,
+        std::string("--bucket"), std::string("cfg"), std::string("--to"), url}) {
+    argv.push_back(a);
+  }
+  return argv;
+}
+
 // A second s3rver on the data directory of a killed one, so what the first
 // one stored can be read again.
 class RevivedS3 {
@@ -175,16 +192,8 @@ TEST_CASE("export s3: the server killed mid-upload leaves the pointer and the ol
 
   // About 64 MB that zstd cannot shrink: eight 8 MiB parts.
   make_fold(tmp.file("big.snap"), 64000, 1000, 200, 3);
-  std::vector<std::string> argv = {"env"};
-  for (const std::string& e : s3->env()) {
-    if (e.find('=') != std::string::npos) argv.push_back(e);
-  }
-  for (const std::string& a : {std::string(SLIP_BINARY), std::string("export"),
-                               std::string("--from"), tmp.file("big.snap"), std::string("--bucket"),
-                               std::string("cfg"), std::string("--to"), url}) {
-    argv.push_back(a);
-  }
-  slip::test::BackgroundProcess exporter(argv, tmp.file("export.out"));
+  slip::test::BackgroundProcess exporter(background_export(s3->env(), tmp.file("big.snap"), url),
+                                         tmp.file("export.out"));
   // The event: the first part of the multipart upload is stored.
   REQUIRE(slip::test::wait_until([&] { return has_upload_part(s3->data_dir()); }, 60s));
   const std::string data_dir = s3->data_dir();
@@ -244,9 +253,10 @@ TEST_CASE("export s3: interrupted while the server hangs, it leaves no payload i
   const std::string scratch = tmp.file("scratch");
   std::filesystem::create_directory(scratch);
   slip::test::BackgroundProcess exporter(
-      {"env", "TMPDIR=" + scratch, "AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY=x",
-       "AWS_REGION=us-east-1", "AWS_ENDPOINT_URL=" + silent.endpoint(), SLIP_BINARY, "export",
-       "--from", tmp.file("fold.snap"), "--bucket", "cfg", "--to", "s3://b/exports"},
+      background_export(
+          {"TMPDIR=" + scratch, "AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY=x",
+           "AWS_REGION=us-east-1", "AWS_ENDPOINT_URL=" + silent.endpoint()},
+          tmp.file("fold.snap"), "s3://b/exports"),
       tmp.file("export.out"));
   // The event: the payload is staged in TMPDIR; the upload then waits on
   // a server that never answers.
@@ -263,16 +273,9 @@ TEST_CASE("export s3: interrupted mid-upload, it stops, publishes nothing and ex
   make_fold(tmp.file("big.snap"), 64000, 1000, 200, 6);
   const std::string scratch = tmp.file("scratch");
   std::filesystem::create_directory(scratch);
-  std::vector<std::string> argv = {"env", "TMPDIR=" + scratch};
-  for (const std::string& e : s3.env()) {
-    if (e.find('=') != std::string::npos) argv.push_back(e);
-  }
-  for (const std::string& a : {std::string(SLIP_BINARY), std::string("export"),
-                               std::string("--from"), tmp.file("big.snap"), std::string("--bucket"),
-                               std::string("cfg"), std::string("--to"), url}) {
-    argv.push_back(a);
-  }
-  slip::test::BackgroundProcess exporter(argv, tmp.file("export.out"));
+  slip::test::BackgroundProcess exporter(
+      background_export(with(s3.env(), "TMPDIR=" + scratch), tmp.file("big.snap"), url),
+      tmp.file("export.out"));
   // The event: the first part of the multipart upload is stored.
   REQUIRE(slip::test::wait_until([&] { return has_upload_part(s3.data_dir()); }, 60s));
   CHECK(exporter.stop(SIGINT) == ec::kInterrupted);
