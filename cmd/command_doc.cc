@@ -86,7 +86,7 @@ OptionDoc describe_option(const CLI::Option& opt) {
   return doc;
 }
 
-// "ENVIRONMENT\n  NAME  meaning\n..." as add_environment_help() writes it.
+// "ENVIRONMENT\n  NAME  meaning\n..." as environment_help() writes it.
 std::vector<EnvironmentDoc> parse_environment(const std::string& paragraph) {
   std::vector<EnvironmentDoc> out;
   std::size_t pos = paragraph.find('\n');

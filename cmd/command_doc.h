@@ -51,7 +51,7 @@ struct CommandDoc {
   std::string exit_status;              // the paragraph's text, heading removed
   std::vector<ExitCodeDoc> exit_codes;  // parsed from it; empty if it is not "N what; ..."
   std::vector<OptionDoc> options;       // named options, then positionals, each in order
-  // The ENVIRONMENT paragraph (add_environment_help): variables no option
+  // The ENVIRONMENT paragraph (environment_help()): variables no option
   // names. Those that give options their defaults are in `options`.
   std::vector<EnvironmentDoc> environment;
   std::vector<CommandDoc> children;  // visible subcommands, in table order

@@ -9,10 +9,10 @@ namespace slip::cli {
 
 // Installs the handlers (without SA_RESTART) and clears the flag.
 void install_stop_signals();
-// For commands with no batch to finish (export, import, diff): the first
-// SIGINT/SIGTERM removes their temporary files (fs::TempPath) and exits
-// 130 at once. What they publish is safe to abandon at any point (payload
-// before pointer, staging before rename), as after a crash.
+// For commands with no batch to finish and nothing remote to undo (import,
+// diff): the first SIGINT/SIGTERM removes their temporary files
+// (fs::TempPath) and exits 130 at once, except inside an
+// fs::DeferSignalExit (an import swapping folds), which it waits for.
 void install_abort_signals();
 bool stop_requested();
 // The process group of a command being waited on (0: none), which a second

@@ -103,6 +103,12 @@ class Location {
   // the object would be: 0644 less the umask). kNotSupported from adopt(): upload
   // the file instead (e.g. it is on another file system).
   virtual Result<std::string> staging_dir() { return std::string(); }
+
+  // Whether Options::interrupted may end requests in flight (on by
+  // default). Off around a step that must not be cut off once begun:
+  // moving the pointer, whose PUT the server may apply even when its
+  // answer never arrives.
+  virtual void set_interruptible(bool interruptible) { (void)interruptible; }
   virtual Status adopt(const std::string& key, const std::string& path) {
     (void)key;
     (void)path;

@@ -473,9 +473,18 @@ Status publish(StagedArtifact& staged, location::Location& loc, const ExportOpti
 
   SLIP_RETURN_IF_ERROR(check_interrupted(o));
   if (o.before_publish) SLIP_RETURN_IF_ERROR(o.before_publish());
-  SLIP_RETURN_IF_ERROR(move_pointer(loc, m, m.to_json(), &r));
+  {
+    // Past this point the export is published or superseded, never cut
+    // off half-way: an interrupted PUT may still have been applied.
+    loc.set_interruptible(false);
+    Status moved = move_pointer(loc, m, m.to_json(), &r);
+    loc.set_interruptible(true);
+    SLIP_RETURN_IF_ERROR(moved);
+  }
   r.manifest = m;
-  if (o.keep) {
+  if (o.keep && !check_interrupted(o)) {
+    log(o, "prune skipped: interrupted (the next export prunes)");
+  } else if (o.keep) {
     Status s = prune(loc, m.bucket, *o.keep, o.grace, &r.pruned, o.log);
     // The export itself succeeded; a failed prune is retried by the next one.
     if (!s) log(o, "prune failed (the next export retries): " + s.message());

@@ -280,6 +280,10 @@ Status import_fold(location::Location& loc, const Manifest& m, const std::string
     staged = ldb;
   }
 
+  // From here to the end a signal waits: between the two renames the
+  // destination is empty, and an exit there would leave the old fold
+  // hidden aside and remove the new one with the temporary files.
+  fs::DeferSignalExit swapping;
   std::string old;
   if (exists(target)) {
     old = dir + "/." + base + ".slip-old." + std::to_string(::getpid());

@@ -5,6 +5,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <csignal>
+
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -23,8 +25,13 @@ constexpr std::size_t kMaxPath = 4096;
 
 enum SlotState : int { kFree = 0, kFilling = 1, kLive = 2 };
 
+// PATH is written only between two increments of SEQ (odd while it is
+// being written): the handler copies it and uses the copy only if SEQ was
+// even and unchanged around the copy, so a slot freed and filled again by
+// another thread meanwhile is never read half old, half new.
 struct Slot {
   std::atomic<int> state{kFree};
+  std::atomic<unsigned> seq{0};
   char path[kMaxPath];
 };
 
@@ -35,7 +42,9 @@ int register_path(const std::string& path) {
   for (int i = 0; i < kSlots; ++i) {
     int expected = kFree;
     if (!g_slots[i].state.compare_exchange_strong(expected, kFilling)) continue;
+    g_slots[i].seq.fetch_add(1);  // odd: being written
     std::memcpy(g_slots[i].path, path.c_str(), path.size() + 1);
+    g_slots[i].seq.fetch_add(1);  // even again
     g_slots[i].state.store(kLive, std::memory_order_release);
     return i;
   }
@@ -106,12 +115,35 @@ void TempPath::release() {
 }
 
 void remove_temp_paths_now() {
+  static char path[kMaxPath];  // only one handler runs to _exit
   for (Slot& slot : g_slots) {
-    if (slot.state.load(std::memory_order_acquire) != kLive) continue;
-    if (::unlink(slot.path) != 0 && (errno == EISDIR || errno == EPERM)) {
-      remove_flat_directory(slot.path);
-    }
+    const unsigned before = slot.seq.load(std::memory_order_acquire);
+    if ((before & 1) != 0 || slot.state.load(std::memory_order_acquire) != kLive) continue;
+    std::memcpy(path, slot.path, kMaxPath);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (slot.seq.load(std::memory_order_relaxed) != before) continue;  // refilled meanwhile
+    path[kMaxPath - 1] = '\0';
+    if (::unlink(path) != 0 && (errno == EISDIR || errno == EPERM)) remove_flat_directory(path);
   }
+}
+
+namespace {
+std::atomic<int> g_defer_depth{0};
+std::atomic<int> g_deferred_signal{0};
+}  // namespace
+
+DeferSignalExit::DeferSignalExit() { g_defer_depth.fetch_add(1); }
+
+DeferSignalExit::~DeferSignalExit() {
+  if (g_defer_depth.fetch_sub(1) != 1) return;
+  const int sig = g_deferred_signal.exchange(0);
+  if (sig != 0) ::raise(sig);
+}
+
+bool defer_signal_exit(int sig) {
+  if (g_defer_depth.load() == 0) return false;
+  g_deferred_signal.store(sig);
+  return true;
 }
 
 }  // namespace slip::fs

@@ -211,7 +211,13 @@ Response with_retry(const RetryPolicy& policy, const std::function<Response()>& 
   for (;;) {
     response = attempt();
     ++n;
-    if (!is_transient(response) || n >= policy.attempts || (stop && stop())) break;
+    if (!is_transient(response) || n >= policy.attempts) break;
+    if (stop && stop()) {
+      // Reported as the interruption it is, not as the transient failure.
+      response.transport_error = CURLE_ABORTED_BY_CALLBACK;
+      response.transport_message = "interrupted";
+      break;
+    }
     // Full jitter in [delay/2, delay*3/2): clients that failed together do
     // not come back together.
     auto ms = delay.count();
@@ -437,6 +443,7 @@ Response Client::perform_once(const Request& req) {
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, kConnectTimeoutSeconds);
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, kStallSeconds);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, req.timeout_seconds);  // handles are reused: always set
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);

@@ -55,6 +55,7 @@ struct Request {
   std::string_view body;                                     // must outlive the request
   std::size_t max_response = 16 << 20;  // a longer answer fails (never a whole payload)
   bool interruptible = true;            // false: Config::interrupted does not end it
+  long timeout_seconds = 0;             // > 0: the whole request's limit (else stalls only)
 };
 
 struct Response {

@@ -8,6 +8,7 @@
 // kDownloadChunk bytes after a HEAD, each pinned to the HEAD's ETag with
 // If-Match, so a replaced object is noticed instead of spliced.
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 
 #include "location/s3_client.h"
@@ -90,8 +91,11 @@ class S3Upload : public Upload {
     // Best effort: parts left behind only cost storage (and a bucket
     // lifecycle rule can reap them); the object never appears.
     Request req{"DELETE", key_, {{"uploadId", upload_id_}}, {}, {}};
-    req.interruptible = false;  // the clean-up an interruption wants
-    (void)client_->perform(req);
+    // The clean-up an interruption wants: not interrupted, but one short
+    // attempt, so that a stalled server does not hold up the exit.
+    req.interruptible = false;
+    req.timeout_seconds = 10;
+    (void)client_->perform_once(req);
     upload_id_.clear();
   }
 
@@ -274,7 +278,10 @@ class S3Download : public Download {
 
 class S3Location : public Location {
  public:
-  explicit S3Location(std::shared_ptr<Client> client) : client_(std::move(client)) {}
+  S3Location(std::shared_ptr<Client> client, std::shared_ptr<std::atomic<bool>> interruptible)
+      : client_(std::move(client)), interruptible_(std::move(interruptible)) {}
+
+  void set_interruptible(bool interruptible) override { interruptible_->store(interruptible); }
 
   std::string display() const override { return config().display; }
 
@@ -398,6 +405,7 @@ class S3Location : public Location {
   }
 
   std::shared_ptr<Client> client_;
+  std::shared_ptr<std::atomic<bool>> interruptible_;  // read by the client's interrupted()
 };
 
 }  // namespace
@@ -406,7 +414,14 @@ Result<std::unique_ptr<Location>> open_s3_location(const std::string& rest,
                                                    const Options& options) {
   auto config = s3::make_config(rest, options, [](const char* name) { return std::getenv(name); });
   if (!config) return config.status();
-  return std::unique_ptr<Location>(new S3Location(std::make_shared<Client>(std::move(*config))));
+  auto interruptible = std::make_shared<std::atomic<bool>>(true);
+  if (config->interrupted) {
+    config->interrupted = [interruptible, asked = config->interrupted] {
+      return interruptible->load() && asked();
+    };
+  }
+  return std::unique_ptr<Location>(
+      new S3Location(std::make_shared<Client>(std::move(*config)), std::move(interruptible)));
 }
 
 }  // namespace slip::location

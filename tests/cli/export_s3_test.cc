@@ -139,13 +139,22 @@ class SilentServer {
     REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
     port_ = ntohs(addr.sin_port);
   }
-  ~SilentServer() { ::close(fd_); }
+  ~SilentServer() {
+    if (peer_ >= 0) ::close(peer_);
+    ::close(fd_);
+  }
+  // Whether a client has connected (it is accepted, and never answered).
+  bool connected() {
+    if (peer_ < 0) peer_ = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    return peer_ >= 0;
+  }
   SilentServer(const SilentServer&) = delete;
   SilentServer& operator=(const SilentServer&) = delete;
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
  private:
   int fd_ = -1;
+  int peer_ = -1;
   int port_ = 0;
 };
 
@@ -258,9 +267,10 @@ TEST_CASE("export s3: interrupted while the server hangs, it leaves no payload i
            "AWS_REGION=us-east-1", "AWS_ENDPOINT_URL=" + silent.endpoint()},
           tmp.file("fold.snap"), "s3://b/exports"),
       tmp.file("export.out"));
-  // The event: the payload is staged in TMPDIR; the upload then waits on
-  // a server that never answers.
-  REQUIRE(slip::test::wait_until([&] { return !std::filesystem::is_empty(scratch); }, 30s));
+  // The event: the payload is staged in TMPDIR and a request is waiting on
+  // a server that never answers (the signal reaches it in flight).
+  REQUIRE(slip::test::wait_until([&] { return silent.connected(); }, 30s));
+  REQUIRE_FALSE(std::filesystem::is_empty(scratch));
   CHECK(exporter.stop(SIGINT) == ec::kInterrupted);
   CHECK(std::filesystem::is_empty(scratch));
 }

@@ -3,6 +3,7 @@
 // signal handlers call before _exit) while its owner still lives.
 #include <doctest/doctest.h>
 
+#include <csignal>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -95,4 +96,34 @@ TEST_CASE("temp path: more live paths than the table holds are still removed by 
     CHECK(fsys::exists(paths.back()));
   }
   for (const std::string& p : paths) CHECK_FALSE(fsys::exists(p));
+}
+
+namespace {
+volatile std::sig_atomic_t g_exited = 0;
+extern "C" void exit_unless_deferred(int sig) {
+  if (slip::fs::defer_signal_exit(sig)) return;
+  g_exited = 1;  // where the real handlers remove temporary paths and _exit
+}
+}  // namespace
+
+TEST_CASE("temp path: a signal's exit waits for the end of a DeferSignalExit") {
+  struct sigaction sa {}, old {};
+  sa.sa_handler = exit_unless_deferred;
+  sigemptyset(&sa.sa_mask);
+  REQUIRE(sigaction(SIGUSR1, &sa, &old) == 0);
+  g_exited = 0;
+  {
+    slip::fs::DeferSignalExit outer;
+    {
+      slip::fs::DeferSignalExit inner;
+      REQUIRE(::raise(SIGUSR1) == 0);
+      CHECK(g_exited == 0);
+    }
+    CHECK(g_exited == 0);  // still inside the outer guard
+  }
+  CHECK(g_exited == 1);  // raised again as the last guard ended
+  g_exited = 0;
+  REQUIRE(::raise(SIGUSR1) == 0);  // no guard: at once
+  CHECK(g_exited == 1);
+  sigaction(SIGUSR1, &old, nullptr);
 }

@@ -126,6 +126,16 @@ TEST_CASE("s3 retry: 5xx, 429 and connection errors are retried with backoff, ot
   CHECK(calls == 1);
   CHECK(made == 1);
 
+  // A stop between attempts ends the retries as an interruption, not as
+  // the transient failure it was retrying.
+  calls = 0;
+  r = s3::with_retry(
+      policy, [&] { return ++calls, answer(503); }, &made, [&] { return calls == 2; });
+  CHECK(calls == 2);
+  CHECK(r.transport_error == CURLE_ABORTED_BY_CALLBACK);
+  s3::Config config;
+  CHECK(s3::error_status(r, "put k", config).kind() == slip::StatusKind::kInterrupted);
+
   // The delay doubles: 3 waits of 20, 40, 80 ms (each jittered to +-50%).
   calls = 0;
   auto start = std::chrono::steady_clock::now();
