@@ -288,27 +288,42 @@ Manifest new_manifest(const ExportOptions& o, const VersionToken& cursor) {
   return m;
 }
 
-// A new scratch file in DIR, its path in *PATH. In a shared temporary
-// directory it is private (mkstemp: 0600); staged in the location it will
-// become the stored object, so it is created like one (0644 less the
-// umask, as AtomicFile creates uploaded objects).
-Result<int> create_scratch(const std::string& dir, bool as_object, std::string* path) {
-  if (!as_object) {
-    *path = dir + "/slip-export.XXXXXX";
-    const int fd = ::mkstemp(path->data());
-    if (fd < 0) return Status::from_errno(errno, "create a scratch file in " + dir);
-    return fd;
+// A scratch file: closed, and removed unless handed over, at scope exit.
+struct ScratchFile {
+  int fd = -1;
+  fs::TempPath file;
+  ScratchFile() = default;
+  ScratchFile(const ScratchFile&) = delete;
+  ScratchFile& operator=(const ScratchFile&) = delete;
+  ~ScratchFile() {
+    if (fd >= 0) ::close(fd);
   }
+};
+
+// Creates a new scratch file in DIR, registered for removal before it
+// exists (a signal in between leaves nothing behind). In a shared temporary
+// directory it is private (0600); staged in the location it will become
+// the stored object, so it is created like one (0644 less the umask, as
+// AtomicFile creates uploaded objects).
+Status create_scratch(const std::string& dir, bool as_object, ScratchFile* out) {
   std::random_device random;
   for (int attempt = 0; attempt < 100; ++attempt) {
     const std::uint64_t name = (static_cast<std::uint64_t>(random()) << 32) | random();
-    *path = dir + "/slip-export." +
-            to_hex(std::string_view(reinterpret_cast<const char*>(&name), sizeof(name)));
-    const int fd = ::open(path->c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd >= 0) return fd;
-    if (errno != EEXIST) break;
+    fs::TempPath candidate(
+        dir + "/slip-export." +
+        to_hex(std::string_view(reinterpret_cast<const char*>(&name), sizeof(name))));
+    const int fd = ::open(candidate.path().c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+                          as_object ? 0644 : 0600);
+    if (fd >= 0) {
+      out->fd = fd;
+      out->file = std::move(candidate);
+      return Status::ok();
+    }
+    const int err = errno;
+    candidate.release();  // another's file, or none: not ours to remove
+    if (err != EEXIST) return Status::from_errno(err, "create a scratch file in " + dir);
   }
-  return Status::from_errno(errno, "create a scratch file in " + dir);
+  return Status::io_error("create a scratch file in " + dir + ": 100 names taken");
 }
 
 // Compresses what EMIT produces into a scratch file, hashing both streams,
@@ -324,15 +339,10 @@ Result<std::unique_ptr<StagedArtifact>> stage_stream(
     const char* tmp = std::getenv("TMPDIR");
     dir = tmp && *tmp ? tmp : "/tmp";
   }
-  std::string path;
-  auto created = create_scratch(dir, o.staged_in_location, &path);
-  if (!created) return created.status();
-  const int fd = *created;
-  struct Scratch {
-    int fd;
-    fs::TempPath file;  // removed unless handed over
-    ~Scratch() { ::close(fd); }
-  } scratch{fd, fs::TempPath(path)};
+  ScratchFile scratch;
+  SLIP_RETURN_IF_ERROR(create_scratch(dir, o.staged_in_location, &scratch));
+  const int fd = scratch.fd;
+  const std::string path = scratch.file.path();
 
   Sha256 plain_hash, compressed_hash;
   fs::Writeback writeback(fd);
