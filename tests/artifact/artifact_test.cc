@@ -10,11 +10,13 @@
 #include "slip/fold.h"
 #include "slip/snapshot.h"
 #include "support/files.h"
+#include "support/folds.h"
 #include "support/memory_location.h"
 
 using slip::StatusKind;
 using slip::VersionToken;
 using slip::test::MemoryLocation;
+using slip::test::store_model;
 using slip::test::TempDir;
 namespace artifact = slip::artifact;
 namespace fold = slip::fold;
@@ -38,18 +40,6 @@ std::unique_ptr<fold::Store> make_fold(const std::string& path, const Model& dat
     batch.push_back({k, v, VersionToken::from_revision(rev++), false});
   REQUIRE((*store)->commit(batch, VersionToken::from_revision(cursor)).is_ok());
   return std::move(*store);
-}
-
-Model contents(fold::Store& store) {
-  Model m;
-  REQUIRE(store
-              .scan("",
-                    [&](std::string_view k, const fold::Value& v) {
-                      m.emplace(std::string(k), v.value);
-                      return true;
-                    })
-              .is_ok());
-  return m;
 }
 
 Model sample(int n, const std::string& tag = "") {
@@ -100,7 +90,7 @@ TEST_CASE("artifact: export and import round trip into both backends") {
     REQUIRE_OK(artifact::import_fold(loc, current(loc), dest, io));
     auto got = backend == "log" ? fold::open_log(dest, {}) : fold::open_leveldb(dest, {});
     REQUIRE(got.is_ok());
-    CHECK(contents(**got) == data);
+    CHECK(store_model(**got) == data);
     CHECK(*(*got)->cursor()->revision() == 1000);
     // An existing destination is refused without force, and replaced with it.
     got = slip::Result<std::unique_ptr<fold::Store>>(slip::Status::not_found("closed"));
@@ -130,7 +120,7 @@ TEST_CASE("artifact: a prefix scope exports only its keys and is recorded") {
   CHECK(report.manifest.scope == std::vector<std::string>{"cert.1", "node.", "node.1"});
   REQUIRE_OK(artifact::import_fold(loc, report.manifest, tmp.file("d"), {}));
   auto got = fold::open_log(tmp.file("d"), {});
-  CHECK(contents(**got) == want);
+  CHECK(store_model(**got) == want);
 }
 
 TEST_CASE("artifact: every flipped byte of a manifest is detected") {
@@ -250,7 +240,7 @@ TEST_CASE("artifact: a failed upload leaves the previous pointer and artifact im
   CHECK(s.kind() == StatusKind::kUnavailable);
   CHECK(loc.objects.at("cfg/pointer.json").data == pointer);
   REQUIRE_OK(artifact::import_fold(loc, current(loc), tmp.file("d"), {}));
-  CHECK(contents(**fold::open_log(tmp.file("d"), {})) == sample(50, "a"));
+  CHECK(store_model(**fold::open_log(tmp.file("d"), {})) == sample(50, "a"));
 }
 
 TEST_CASE("artifact: exporting the same state again reuses the stored artifact") {

@@ -13,25 +13,15 @@
 #include "slip/fold.h"
 #include "slip/snapshot.h"
 #include "support/files.h"
+#include "support/folds.h"
 
 namespace fold = slip::fold;
 using slip::VersionToken;
+using slip::test::store_model;
 
 namespace {
 
 using Model = std::map<std::string, std::string>;
-
-Model contents(fold::Store& store) {
-  Model m;
-  CHECK(store
-            .scan("",
-                  [&](std::string_view k, const fold::Value& v) {
-                    m.emplace(std::string(k), v.value);
-                    return true;
-                  })
-            .is_ok());
-  return m;
-}
 
 slip::Result<std::unique_ptr<fold::Store>> open(const std::string& backend, const std::string& path,
                                                 fold::Options options = {}) {
@@ -69,7 +59,7 @@ TEST_CASE("fold stores: random batches equal the model, before and after reopeni
         REQUIRE((*store)->commit(mutations, VersionToken::from_revision(revision)).is_ok());
         CHECK((*store)->size() == model.size());
       }
-      CHECK(contents(**store) == model);
+      CHECK(store_model(**store) == model);
       auto one = (*store)->get(model.begin()->first);
       REQUIRE(one.is_ok());
       CHECK((*one)->value == model.begin()->second);
@@ -86,7 +76,7 @@ TEST_CASE("fold stores: random batches equal the model, before and after reopeni
     }
     auto reopened = open(backend, path);
     REQUIRE(reopened.is_ok());
-    CHECK(contents(**reopened) == model);
+    CHECK(store_model(**reopened) == model);
     CHECK((*reopened)->cursor()->revision() == revision);
     CHECK((*reopened)->size() == model.size());
     auto detected = fold::detect_backend(path);

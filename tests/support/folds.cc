@@ -13,15 +13,20 @@ FoldModel fold_model(const std::string& path, std::uint64_t* cursor) {
   REQUIRE_MESSAGE(backend->has_value(), path << " does not exist");
   auto store = **backend == "log" ? fold::open_log(path, {}) : fold::open_leveldb(path, {});
   REQUIRE_MESSAGE(store.is_ok(), store.status().to_string());
-  FoldModel m;
-  CHECK((*store)
-            ->scan("",
-                   [&](std::string_view k, const fold::Value& v) {
-                     m.emplace(std::string(k), v.value);
-                     return true;
-                   })
-            .is_ok());
+  FoldModel m = store_model(**store);
   if (cursor != nullptr) *cursor = (*store)->cursor() ? *(*store)->cursor()->revision() : 0;
+  return m;
+}
+
+FoldModel store_model(fold::Store& store) {
+  FoldModel m;
+  CHECK(store
+            .scan("",
+                  [&](std::string_view k, const fold::Value& v) {
+                    m.emplace(std::string(k), v.value);
+                    return true;
+                  })
+            .is_ok());
   return m;
 }
 
