@@ -102,8 +102,9 @@ void register_mirror(CLI::App& parent, Registry& registry) {
       "(info, warn, error), event, bucket, msg, and the event's numbers: start (cursor, "
       "pending), caught_up (keys, cursor), cursor_expired (cursor), resync (live_keys, "
       "stale_keys), commit_failed (attempt), stop (applied, keys, cursor, resyncs, "
-      "store_failures), exported (cursor, keys, bytes), export_superseded (cursor), export_failed, "
-      "error (the final error, in msg). While catching up on a terminal, a "
+      "store_failures), exported (cursor, keys, bytes), export_superseded (cursor), "
+      "export_interrupted (cursor, when known), export_failed, error (the final error, in msg). "
+      "While catching up on a terminal, a "
       "progress line (updates, rate, pending, ETA) is drawn on stderr; never on a pipe.\n\n"
       "EXPORTS\n"
       "--export-to LOCATION publishes the fold as an artifact (slip-artifact(5)) whose cursor is "
@@ -111,7 +112,8 @@ void register_mirror(CLI::App& parent, Registry& registry) {
       "on. A running mirror exports once caught up and then every --export-every (default 1h) "
       "when the cursor has moved; with --once, once at the end. A failed export is logged and "
       "tried again in the next period; one superseded by another exporter's newer artifact is "
-      "logged and not an error.\n\n"
+      "logged and not an error. A stop (SIGINT, SIGTERM) interrupts an export in flight, "
+      "aborting its upload; the pointer stays as it was and the next run exports again.\n\n"
       "METRICS\n"
       "--metrics ADDR serves the Prometheus text format at /metrics, each metric labelled "
       "bucket=\"B\": slip_mirror_cursor_revision, slip_mirror_stream_up, "
@@ -227,9 +229,12 @@ Status run_mirror(const MirrorOptions& o, Context& ctx) {
     auto every = parse_duration(o.export_every);
     if (!every) return every.status().with_context("--export-every");
     if (o.export_keep < 0) return Status::invalid_argument("--export-keep must be at least 0");
-    auto loc = open_location_from_flags(o.export_to, o.loc);
+    // A stop interrupts an export in flight (the pointer stays as it was;
+    // the next run exports again) rather than hold the stop for an upload.
+    auto loc = open_location_from_flags(o.export_to, o.loc, stop_requested);
     if (!loc) return loc.status();
     artifact::ExportOptions eo;
+    eo.interrupted = stop_requested;
     eo.bucket = o.bucket;
     eo.prefixes = o.prefixes;
     SLIP_RETURN_IF_ERROR(artifact::stage_in_location(**loc, &eo));
@@ -265,7 +270,9 @@ Status run_mirror(const MirrorOptions& o, Context& ctx) {
   mirror::Report report;
   Status s = mirror::run(**bucket, **store, mo, &report);
   if (s && exporter && o.once && !stop_requested()) s = exporter->export_now(**store);
-  exporter.reset();  // an upload in flight finishes before the summary
+  // Stopped by a signal, as documented: exit 0 (the export is logged).
+  if (s.kind() == StatusKind::kInterrupted && stop_requested()) s = Status::ok();
+  exporter.reset();  // an upload in flight ends (interrupted by a stop) before the summary
   bar.finish();
   log({"info",
        "stop",

@@ -31,6 +31,11 @@ Status MirrorExport::publish(artifact::StagedArtifact& staged) {
   } else if (s.kind() == StatusKind::kConflict &&
              s.message().find("superseded") != std::string::npos) {
     log_({"info", "export_superseded", s.message(), {{"cursor", cursor}}});
+  } else if (s.kind() == StatusKind::kInterrupted) {
+    log_({"info",
+          "export_interrupted",
+          "export interrupted by the stop; the next run exports again",
+          {{"cursor", cursor}}});
   } else {
     log_({"warn",
           "export_failed",
@@ -38,6 +43,14 @@ Status MirrorExport::publish(artifact::StagedArtifact& staged) {
           {{"cursor", cursor}}});
   }
   return s;
+}
+
+void MirrorExport::log_staging_failure(const Status& s) {
+  if (s.kind() == StatusKind::kInterrupted) {
+    log_({"info", "export_interrupted", "export interrupted by the stop while staging", {}});
+  } else {
+    log_({"warn", "export_failed", "export failed while staging: " + s.message(), {}});
+  }
 }
 
 void MirrorExport::maybe_export(fold::Store& store, bool caught_up) {
@@ -50,8 +63,7 @@ void MirrorExport::maybe_export(fold::Store& store, bool caught_up) {
   wait_for_upload();  // the previous thread has finished: reap it
   auto staged = artifact::stage(store, options_);
   if (!staged) {
-    log_(
-        {"warn", "export_failed", "export failed while staging: " + staged.status().message(), {}});
+    log_staging_failure(staged.status());
     return;
   }
   last_cursor_ = *cursor;
@@ -68,8 +80,7 @@ Status MirrorExport::export_now(fold::Store& store) {
   wait_for_upload();
   auto staged = artifact::stage(store, options_);
   if (!staged) {
-    log_(
-        {"warn", "export_failed", "export failed while staging: " + staged.status().message(), {}});
+    log_staging_failure(staged.status());
     return staged.status();
   }
   Status s = publish(**staged);

@@ -6,7 +6,8 @@
 // scratch file) runs on the mirror's thread while the fold is quiescent;
 // the upload and the pointer update run on a thread of their own, so the
 // mirror keeps applying updates meanwhile. One export at a time: while an
-// upload is in flight, no new one is staged.
+// upload is in flight, no new one is staged. A stop (the options' and the
+// location's interrupted()) ends an export in flight; the pointer stays.
 #pragma once
 
 #include <atomic>
@@ -41,6 +42,7 @@ class MirrorExport {
 
  private:
   Status publish(artifact::StagedArtifact& staged);
+  void log_staging_failure(const Status& s);
   void wait_for_upload();
 
   std::unique_ptr<location::Location> location_;

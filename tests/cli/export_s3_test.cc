@@ -2,9 +2,7 @@
 // loopback, tests/support/s3_server.h): a round trip, the server killed
 // in the middle of an upload, and wrong credentials.
 #include <doctest/doctest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -21,11 +19,13 @@
 #include "support/nats_server.h"
 #include "support/process.h"
 #include "support/s3_server.h"
+#include "support/silent_server.h"
 
 using slip::test::fold_model;
 using slip::test::put_value;
 using slip::test::run_slip;
 using slip::test::S3Server;
+using slip::test::SilentServer;
 using slip::test::TempDir;
 namespace ec = slip::exit_code;
 using Model = std::map<std::string, std::string>;
@@ -122,41 +122,6 @@ bool has_upload_part(const std::string& data_dir) {
   }
   return false;
 }
-
-// A loopback port that takes connections (the kernel completes them from
-// the listen backlog) and never answers: an S3 server that hangs.
-class SilentServer {
- public:
-  SilentServer() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    REQUIRE(fd_ >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-    REQUIRE(::listen(fd_, 16) == 0);
-    socklen_t len = sizeof(addr);
-    REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-    port_ = ntohs(addr.sin_port);
-  }
-  ~SilentServer() {
-    if (peer_ >= 0) ::close(peer_);
-    ::close(fd_);
-  }
-  // Whether a client has connected (it is accepted, and never answered).
-  bool connected() {
-    if (peer_ < 0) peer_ = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    return peer_ >= 0;
-  }
-  SilentServer(const SilentServer&) = delete;
-  SilentServer& operator=(const SilentServer&) = delete;
-  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
-
- private:
-  int fd_ = -1;
-  int peer_ = -1;
-  int port_ = 0;
-};
 
 }  // namespace
 

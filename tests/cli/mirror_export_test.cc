@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -11,6 +12,7 @@
 #include "support/files.h"
 #include "support/nats_server.h"
 #include "support/process.h"
+#include "support/silent_server.h"
 
 using slip::test::BackgroundProcess;
 using slip::test::NatsServer;
@@ -85,4 +87,27 @@ TEST_CASE("mirror --export-to: a running mirror exports as it goes, never past i
   auto ls = run_slip({"export", "ls", location, "--json"});
   REQUIRE(ls.exit_code == 0);
   CHECK(std::count(ls.out.begin(), ls.out.end(), '\n') >= 2);
+}
+
+TEST_CASE("mirror --export-to: a stop interrupts an upload in flight instead of waiting for it") {
+  NatsServer server;
+  REQUIRE(run_slip({"kv", "add", "cfg", "-s", server.url()}).exit_code == 0);
+  for (int i = 0; i < 20; ++i) put(server, "k" + std::to_string(i), "v" + std::to_string(i));
+  slip::test::SilentServer silent;
+  slip::test::TempDir dir;
+  const std::string scratch = dir.file("scratch");
+  std::filesystem::create_directory(scratch);
+  BackgroundProcess mirror(
+      {"env", "TMPDIR=" + scratch, "AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY=x",
+       "AWS_REGION=us-east-1", "AWS_ENDPOINT_URL=" + silent.endpoint(), SLIP_BINARY, "mirror",
+       "cfg", "--to", dir.file("fold.snap"), "--export-to", "s3://b/exports", "-s", server.url()},
+      dir.file("out"));
+  // The event: caught up, the fold staged, and its upload waiting on a
+  // server that never answers (the S3 retries alone would take minutes).
+  REQUIRE(wait_until([&] { return silent.connected(); }, 30s));
+  REQUIRE(::kill(mirror.pid(), SIGTERM) == 0);
+  CHECK(mirror.wait(10s) == slip::exit_code::kOk);  // stopped by a signal
+  const std::string err = slip::test::read_file(dir.file("out.err"));
+  CHECK(err.find("export interrupted by the stop") != std::string::npos);
+  CHECK(std::filesystem::is_empty(scratch));  // the staged payload went with it
 }
