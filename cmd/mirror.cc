@@ -122,9 +122,10 @@ void register_mirror(CLI::App& parent, Registry& registry) {
       "slip_mirror_resyncs_total, slip_mirror_store_failures_total, "
       "slip_mirror_last_commit_timestamp_seconds.\n\n"
       "EXIT STATUS\n"
-      "0 caught up (--once) or stopped by a signal; 2 bad arguments; 3 the fold is damaged; 4 "
-      "server "
-      "unavailable, the fold is in use by another mirror, or commits kept failing.\n\n" +
+      "0 caught up (--once) or stopped by a signal (which abandons an export in flight, even "
+      "the final one of --once: see the export_interrupted event); 2 bad arguments; 3 the fold "
+      "is damaged; 4 server unavailable, the fold is in use by another mirror, or commits kept "
+      "failing.\n\n" +
           location_environment_help());
   registry.set_runner(app, [o](Context& ctx) { return run_mirror(*o, ctx); });
 }
@@ -272,7 +273,7 @@ Status run_mirror(const MirrorOptions& o, Context& ctx) {
   if (s && exporter && o.once && !stop_requested()) s = exporter->export_now(**store);
   // Stopped by a signal, as documented: exit 0 (the export is logged).
   if (s.kind() == StatusKind::kInterrupted && stop_requested()) s = Status::ok();
-  exporter.reset();  // an upload in flight ends (interrupted by a stop) before the summary
+  exporter.reset();  // an upload in flight ends (at once after a stop) before the summary
   bar.finish();
   log({"info",
        "stop",

@@ -31,7 +31,7 @@ class MirrorExport {
 
   MirrorExport(std::unique_ptr<location::Location> location, artifact::ExportOptions options,
                std::chrono::milliseconds every, Log log);
-  ~MirrorExport();  // waits for an upload in flight
+  ~MirrorExport();  // waits for an upload in flight (which a stop interrupts)
 
   // Between commits: stages and starts an export when one is due (caught
   // up, EVERY since the last one began, and the cursor moved since).

@@ -192,7 +192,11 @@ Status move_pointer(location::Location& loc, const Manifest& m, const std::strin
       pre =
           *current ? location::Precondition::if_match(etag) : location::Precondition::create_only();
     }
+    // An interrupted PUT may still have been applied: once sent, it runs
+    // to its answer (the reads before it stay interruptible).
+    loc.set_interruptible(false);
     Status s = loc.put_small(pointer_key(m.bucket), json, pre);
+    loc.set_interruptible(true);
     if (s.kind() == StatusKind::kConflict) continue;  // someone published meanwhile: look again
     return s.with_context("publish " + pointer_key(m.bucket));
   }
@@ -320,7 +324,10 @@ Status create_scratch(const std::string& dir, bool as_object, ScratchFile* out) 
       return Status::ok();
     }
     const int err = errno;
-    candidate.release();  // another's file, or none: not ours to remove
+    // Another's file, or none: not ours to remove. (A second signal in the
+    // instant before this line would remove it; with 64 random bits the
+    // name is practically never taken.)
+    candidate.release();
     if (err != EEXIST) return Status::from_errno(err, "create a scratch file in " + dir);
   }
   return Status::io_error("create a scratch file in " + dir + ": 100 names taken");
@@ -483,14 +490,7 @@ Status publish(StagedArtifact& staged, location::Location& loc, const ExportOpti
 
   SLIP_RETURN_IF_ERROR(check_interrupted(o));
   if (o.before_publish) SLIP_RETURN_IF_ERROR(o.before_publish());
-  {
-    // Past this point the export is published or superseded, never cut
-    // off half-way: an interrupted PUT may still have been applied.
-    loc.set_interruptible(false);
-    Status moved = move_pointer(loc, m, m.to_json(), &r);
-    loc.set_interruptible(true);
-    SLIP_RETURN_IF_ERROR(moved);
-  }
+  SLIP_RETURN_IF_ERROR(move_pointer(loc, m, m.to_json(), &r));
   r.manifest = m;
   if (o.keep && !check_interrupted(o)) {
     log(o, "prune skipped: interrupted (the next export prunes)");

@@ -102,8 +102,9 @@ TEST_CASE("mirror --export-to: a stop interrupts an upload in flight instead of 
        "AWS_REGION=us-east-1", "AWS_ENDPOINT_URL=" + silent.endpoint(), SLIP_BINARY, "mirror",
        "cfg", "--to", dir.file("fold.snap"), "--export-to", "s3://b/exports", "-s", server.url()},
       dir.file("out"));
-  // The event: caught up, the fold staged, and its upload waiting on a
-  // server that never answers (the S3 retries alone would take minutes).
+  // The event: caught up, the fold staged, and the export's first request
+  // (its manifest lookup) waiting on a server that never answers (the S3
+  // retries alone would take minutes).
   REQUIRE(wait_until([&] { return silent.connected(); }, 30s));
   REQUIRE(::kill(mirror.pid(), SIGTERM) == 0);
   CHECK(mirror.wait(10s) == slip::exit_code::kOk);  // stopped by a signal
