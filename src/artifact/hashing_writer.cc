@@ -9,7 +9,7 @@ HashingWriter::HashingWriter(int fd, std::string path)
       pipe_([this](std::string_view chunk) { return consume(chunk); }) {}
 
 Result<std::string> HashingWriter::finish() {
-  SLIP_RETURN_IF_ERROR(pipe_.finish());
+  SLIP_RETURN_IF_ERROR(chunks_.finish());
   return hash_.hex_digest();
 }
 

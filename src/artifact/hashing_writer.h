@@ -19,9 +19,9 @@ class HashingWriter {
   // back as it grows (the caller's fsync then has little left to do).
   HashingWriter(int fd, std::string path);
 
-  // Hands CHUNK over, waiting while the pipe is full. Returns the first
-  // write error so far (then nothing more is written).
-  Status write(std::string chunk) { return pipe_.write(std::move(chunk)); }
+  // Gathers DATA into chunks for the pipe, waiting while it is full.
+  // Returns the first write error so far (then nothing more is written).
+  Status write(const char* data, std::size_t size) { return chunks_.write(data, size); }
   // Waits until everything handed over is written; the hex SHA-256 of it.
   Result<std::string> finish();
 
@@ -33,7 +33,8 @@ class HashingWriter {
   Sha256 hash_;  // used by the pipe's thread only, until finish()
   fs::Writeback writeback_;
   std::uint64_t written_ = 0;
-  ChunkPipe pipe_;  // last: its thread starts once the rest is ready
+  ChunkPipe pipe_;  // its thread starts once the rest above is ready
+  ChunkedPipeWriter chunks_{&pipe_};
 };
 
 }  // namespace slip::artifact

@@ -24,8 +24,6 @@ namespace slip::artifact {
 
 namespace {
 
-constexpr std::size_t kChunk = 1 << 20;
-
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() &&
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -138,20 +136,12 @@ Status fetch_verified(location::Location& loc, const Manifest& m, const std::str
   Sha256 compressed_hash;
   HashingWriter writer(fd, path);
   std::uint64_t plain_bytes = 0;
-  std::string out;
-  out.reserve(kChunk);
   auto decompressor = ZstdDecompressor::create([&](const char* data, std::size_t n) -> Status {
     plain_bytes += n;
     if (plain_bytes > m.uncompressed_size)
       return Status::corruption("payload decompresses to more than the manifest's " +
                                 std::to_string(m.uncompressed_size) + " bytes");
-    out.append(data, n);
-    if (out.size() >= kChunk) {
-      SLIP_RETURN_IF_ERROR(writer.write(std::move(out)));
-      out = std::string();
-      out.reserve(kChunk);
-    }
-    return Status::ok();
+    return writer.write(data, n);
   });
   if (!decompressor) return decompressor.status();
   std::string buf(1 << 20, '\0');
@@ -175,7 +165,6 @@ Status fetch_verified(location::Location& loc, const Manifest& m, const std::str
                               ": SHA-256 of the compressed payload does not match the "
                               "manifest");
   SLIP_RETURN_IF_ERROR((*decompressor)->finish().with_context(what));
-  SLIP_RETURN_IF_ERROR(writer.write(std::move(out)));
   auto plain_sha256 = writer.finish();
   if (!plain_sha256) return plain_sha256.status();
   if (plain_bytes != m.uncompressed_size || *plain_sha256 != m.uncompressed_sha256)

@@ -23,7 +23,7 @@ TEST_CASE("hashing writer: the file and the SHA-256 are every chunk, in order") 
       std::string chunk(static_cast<std::size_t>((i * 7919) % 65536),
                         static_cast<char>('a' + i % 26));
       all += chunk;
-      REQUIRE(writer.write(std::move(chunk)).is_ok());
+      REQUIRE(writer.write(chunk.data(), chunk.size()).is_ok());
     }
     auto digest = writer.finish();
     REQUIRE(digest.is_ok());
@@ -39,7 +39,10 @@ TEST_CASE("hashing writer: a write error comes back to the producer") {
   HashingWriter writer(fd, "/dev/full");
   slip::Status first;
   // The error surfaces in a later write() or, at the latest, in finish().
-  for (int i = 0; i < 50 && first.is_ok(); ++i) first = writer.write(std::string(4096, 'x'));
+  for (int i = 0; i < 50 && first.is_ok(); ++i) {
+    const std::string page(4096, 'x');
+    first = writer.write(page.data(), page.size());
+  }
   auto digest = writer.finish();
   CHECK_FALSE(digest.is_ok());
   CHECK(digest.status().kind() == slip::StatusKind::kIOError);
