@@ -78,7 +78,7 @@ TEST_CASE("connection: an NKey user authenticates with --nkey; a bad seed file i
   CHECK(bad.err.find("SUAGARBAGE") == std::string::npos);
 }
 
-TEST_CASE("connection: TLS verifies the server against --tlsca and refuses without it") {
+TEST_CASE("connection: TLS verifies the server against --tlsca and refuses without it" * doctest::test_suite("nats")) {
   slip::test::TempDir dir;
   auto openssl = [&](std::vector<std::string> args) {
     args.insert(args.begin(), "openssl");
@@ -110,7 +110,7 @@ TEST_CASE("connection: TLS verifies the server against --tlsca and refuses witho
   CHECK(unverified.out.empty());
 }
 
-TEST_CASE("connection: natscli contexts, and flag > environment > context > default") {
+TEST_CASE("connection: natscli contexts, and flag > environment > context > default" * doctest::test_suite("nats")) {
   NatsServer server({.user = "ctx", .password = "C0ntext-Pa55"});
   slip::test::TempDir home;
   const std::string ctx_dir = home.path() + "/.config/nats/context";

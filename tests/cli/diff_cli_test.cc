@@ -335,7 +335,7 @@ TEST_CASE("diff cli: bad arguments exit 2; a fold in use exits 4") {
   CHECK_MESSAGE(self.exit_code == ec::kOk, self.err);
 }
 
-TEST_CASE("diff cli: a live bucket against its own mirror --once fold, files and buckets") {
+TEST_CASE("diff cli: a live bucket against its own mirror --once fold, files and buckets" * doctest::test_suite("nats")) {
   NatsServer server;
   const std::string url = server.url();
   REQUIRE(run_slip({"kv", "add", "cfg", "--history", "5", "-s", url}).exit_code == 0);
@@ -436,7 +436,7 @@ TEST_CASE("diff cli: a live bucket against its own mirror --once fold, files and
   check_one_line_error(down);
 }
 
-TEST_CASE("diff cli: a fold being written by a running mirror is refused with exit 4") {
+TEST_CASE("diff cli: a fold being written by a running mirror is refused with exit 4" * doctest::test_suite("nats")) {
   NatsServer server;
   REQUIRE(run_slip({"kv", "add", "live", "-s", server.url()}).exit_code == 0);
   put_value(server, "live", "k", "v");
@@ -467,7 +467,7 @@ TEST_CASE("diff cli: a fold being written by a running mirror is refused with ex
   CHECK_MESSAGE(after.exit_code == ec::kOk, after.err);
 }
 
-TEST_CASE("diff cli: an exported artifact compares with its fold, the bucket and a damaged copy") {
+TEST_CASE("diff cli: an exported artifact compares with its fold, the bucket and a damaged copy" * doctest::test_suite("nats")) {
   NatsServer server;
   const std::string url = server.url();
   REQUIRE(run_slip({"kv", "add", "cfg", "-s", url}).exit_code == 0);

@@ -182,7 +182,7 @@ TEST_CASE_FIXTURE(
 }
 
 TEST_CASE(
-    "export: a log fold is streamed from its file: the mirror's and its compacted copy agree") {
+    "export: a log fold is streamed from its file: the mirror's and its compacted copy agree" * doctest::test_suite("nats")) {
   NatsServer server;
   auto client = client_for(server);
   auto cfg = bucket_of(*client, "cfg");
@@ -222,7 +222,7 @@ TEST_CASE(
 }
 
 TEST_CASE_FIXTURE(CfgBucket,
-                  "export: a fold in use by another process is refused (exit 4), either backend") {
+                  "export: a fold in use by another process is refused (exit 4), either backend" * doctest::test_suite("nats")) {
   fill(*cfg, 20);
   for (const char* backend : {"log", "leveldb"}) {
     CAPTURE(backend);
@@ -246,7 +246,7 @@ TEST_CASE_FIXTURE(CfgBucket,
 }
 
 TEST_CASE_FIXTURE(CfgBucket,
-                  "export: file:// objects are created under the umask, the payload too") {
+                  "export: file:// objects are created under the umask, the payload too" * doctest::test_suite("nats")) {
   fill(*cfg, 20);
   mirror_once(server, "cfg", tmp.file("fold.snap"));
   const mode_t before = ::umask(077);  // inherited by the slip run below
@@ -265,7 +265,7 @@ TEST_CASE_FIXTURE(CfgBucket,
   }
 }
 
-TEST_CASE("export: straight from a live bucket, with the bucket's cursor") {
+TEST_CASE("export: straight from a live bucket, with the bucket's cursor" * doctest::test_suite("nats")) {
   NatsServer server;
   auto client = client_for(server);
   auto cfg = bucket_of(*client, "live");
@@ -286,7 +286,7 @@ TEST_CASE("export: straight from a live bucket, with the bucket's cursor") {
 
 TEST_CASE_FIXTURE(
     CfgBucket,
-    "import: a flipped byte in the payload or the manifest is exit 3 and leaves nothing") {
+    "import: a flipped byte in the payload or the manifest is exit 3 and leaves nothing" * doctest::test_suite("nats")) {
   fill(*cfg, 200);
   mirror_once(server, "cfg", tmp.file("fold.snap"));
   const std::string dir = tmp.file("exports");
@@ -336,7 +336,7 @@ TEST_CASE_FIXTURE(
 
 TEST_CASE_FIXTURE(
     CfgBucket,
-    "export: superseded exports are refused and racing exporters never regress the pointer") {
+    "export: superseded exports are refused and racing exporters never regress the pointer" * doctest::test_suite("nats")) {
   fill(*cfg, 50);
   const std::uint64_t old_cursor = mirror_once(server, "cfg", tmp.file("old.snap"));
   fill(*cfg, 50, 1000);
@@ -371,7 +371,7 @@ TEST_CASE_FIXTURE(
 }
 
 TEST_CASE_FIXTURE(CfgBucket,
-                  "export: --keep prunes, export ls lists, import --artifact picks an older one") {
+                  "export: --keep prunes, export ls lists, import --artifact picks an older one" * doctest::test_suite("nats")) {
   const std::string dir = tmp.file("exports");
   std::vector<std::string> ids;
   std::vector<std::uint64_t> cursors;
@@ -417,7 +417,7 @@ TEST_CASE_FIXTURE(CfgBucket,
 }
 
 TEST_CASE_FIXTURE(
-    CfgBucket, "export: --lease: one holder at a time, takeover of expired or unreadable leases") {
+    CfgBucket, "export: --lease: one holder at a time, takeover of expired or unreadable leases" * doctest::test_suite("nats")) {
   auto locks = bucket_of(*client, "locks");
   fill(*cfg, 20);
   mirror_once(server, "cfg", tmp.file("fold.snap"));
@@ -463,7 +463,7 @@ TEST_CASE_FIXTURE(
   CHECK(locks->get("export-cfg").status().kind() == slip::StatusKind::kNotFound);
 }
 
-TEST_CASE("lease: a holder taken over after expiry notices before publishing") {
+TEST_CASE("lease: a holder taken over after expiry notices before publishing" * doctest::test_suite("nats")) {
   NatsServer server;
   auto client = client_for(server);
   auto locks = bucket_of(*client, "locks");
@@ -495,7 +495,7 @@ TEST_CASE("lease: a holder taken over after expiry notices before publishing") {
 }
 
 TEST_CASE_FIXTURE(CfgBucket,
-                  "import: --to-bucket restores every key, and a second run writes nothing") {
+                  "import: --to-bucket restores every key, and a second run writes nothing" * doctest::test_suite("nats")) {
   const Model data = fill(*cfg, 80);
   mirror_once(server, "cfg", tmp.file("fold.snap"));
   const std::string dir = tmp.file("exports");

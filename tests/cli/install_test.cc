@@ -250,7 +250,7 @@ TEST_CASE("install: cpack builds a .deb with the files and the Depends") {
   CHECK(contents.out.find("-rwxr-xr-x root/root") != std::string::npos);
 }
 
-TEST_CASE("contrib: the systemd unit verifies and its command line mirrors a bucket") {
+TEST_CASE("contrib: the systemd unit verifies and its command line mirrors a bucket" * doctest::test_suite("nats")) {
   const std::string unit =
       slip::test::read_file(kSourceDir + "/contrib/systemd/slip-mirror@.service");
   CHECK(unit_setting(unit, "DynamicUser") == "yes");
@@ -311,7 +311,7 @@ TEST_CASE("contrib: the systemd unit verifies and its command line mirrors a buc
   CHECK(daemon.stop(SIGTERM) == 0);
 }
 
-TEST_CASE("contrib: the cron lines are well formed and the mirror line runs") {
+TEST_CASE("contrib: the cron lines are well formed and the mirror line runs" * doctest::test_suite("nats")) {
   const std::string cron = slip::test::read_file(kSourceDir + "/contrib/cron/slip-export");
   std::istringstream in(cron);
   std::vector<std::string> jobs;

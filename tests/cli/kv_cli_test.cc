@@ -31,7 +31,7 @@ std::vector<std::string> lines(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("kv: put, get, create, update, del, purge, keys and their exit codes") {
+TEST_CASE("kv: put, get, create, update, del, purge, keys and their exit codes" * doctest::test_suite("nats")) {
   NatsServer server;
   auto slip = [&](std::vector<std::string> args, const std::string& in = "") {
     return run_slip(with_server(server, std::move(args)), in);
@@ -105,7 +105,7 @@ TEST_CASE("kv: put, get, create, update, del, purge, keys and their exit codes")
   CHECK(slip({"kv", "get", "cfg", "node.a"}).exit_code == ec::kNegative);
 }
 
-TEST_CASE("kv: keys beyond 1000 come back in one pass") {
+TEST_CASE("kv: keys beyond 1000 come back in one pass" * doctest::test_suite("nats")) {
   NatsServer server;
   REQUIRE(run_slip(with_server(server, {"kv", "add", "many"})).exit_code == 0);
   // More keys than one JetStream ack window (1000) holds: a lister that

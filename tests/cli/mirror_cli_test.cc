@@ -51,7 +51,7 @@ void erase_key_from_stream(const NatsServer& server, const std::string& bucket,
 
 }  // namespace
 
-TEST_CASE("mirror: --once leaves a fold equal to the bucket, for both backends and prefix scopes") {
+TEST_CASE("mirror: --once leaves a fold equal to the bucket, for both backends and prefix scopes" * doctest::test_suite("nats")) {
   NatsServer server;
   REQUIRE(run_slip({"kv", "add", "cfg", "--history", "5", "-s", server.url()}).exit_code == 0);
   Model bucket;
@@ -97,7 +97,7 @@ TEST_CASE("mirror: --once leaves a fold equal to the bucket, for both backends a
   }
 }
 
-TEST_CASE("mirror: a second mirror on the same fold is refused") {
+TEST_CASE("mirror: a second mirror on the same fold is refused" * doctest::test_suite("nats")) {
   NatsServer server;
   REQUIRE(run_slip({"kv", "add", "b", "-s", server.url()}).exit_code == 0);
   put_value(server, "b", "k", "v");
@@ -152,7 +152,7 @@ TEST_CASE(
   }
 }
 
-TEST_CASE("mirror: kill -9 at random moments under concurrent writes never loses or skips data") {
+TEST_CASE("mirror: kill -9 at random moments under concurrent writes never loses or skips data" * doctest::test_suite("nats")) {
   for (const char* backend : {"log", "leveldb"}) {
     CAPTURE(backend);
     NatsServer server;

@@ -41,7 +41,7 @@ std::uint64_t current_cursor(const std::string& location) {
 
 }  // namespace
 
-TEST_CASE("mirror --export-to: --once exports the fold at exactly its cursor") {
+TEST_CASE("mirror --export-to: --once exports the fold at exactly its cursor" * doctest::test_suite("nats")) {
   NatsServer server;
   REQUIRE(run_slip({"kv", "add", "cfg", "-s", server.url()}).exit_code == 0);
   for (int i = 0; i < 20; ++i) put(server, "k" + std::to_string(i), "v" + std::to_string(i));
@@ -64,7 +64,7 @@ TEST_CASE("mirror --export-to: --once exports the fold at exactly its cursor") {
   }
 }
 
-TEST_CASE("mirror --export-to: a running mirror exports as it goes, never past its fold") {
+TEST_CASE("mirror --export-to: a running mirror exports as it goes, never past its fold" * doctest::test_suite("nats")) {
   NatsServer server;
   REQUIRE(run_slip({"kv", "add", "cfg", "-s", server.url()}).exit_code == 0);
   for (int i = 0; i < 10; ++i) put(server, "a" + std::to_string(i), "v");
@@ -89,7 +89,7 @@ TEST_CASE("mirror --export-to: a running mirror exports as it goes, never past i
   CHECK(std::count(ls.out.begin(), ls.out.end(), '\n') >= 2);
 }
 
-TEST_CASE("mirror --export-to: a stop interrupts an upload in flight instead of waiting for it") {
+TEST_CASE("mirror --export-to: a stop interrupts an upload in flight instead of waiting for it" * doctest::test_suite("nats")) {
   NatsServer server;
   REQUIRE(run_slip({"kv", "add", "cfg", "-s", server.url()}).exit_code == 0);
   for (int i = 0; i < 20; ++i) put(server, "k" + std::to_string(i), "v" + std::to_string(i));

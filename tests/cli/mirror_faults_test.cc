@@ -352,7 +352,7 @@ Model converge_and_stop(BackgroundProcess& mirror, const std::string& path,
 
 }  // namespace
 
-TEST_CASE("mirror faults: a nats-server restarted under a running mirror, both backends") {
+TEST_CASE("mirror faults: a nats-server restarted under a running mirror, both backends" * doctest::test_suite("nats")) {
   for (const std::string backend : {"log", "leveldb"}) {
     CAPTURE(backend);
     NatsServer server;
@@ -387,7 +387,7 @@ TEST_CASE("mirror faults: a nats-server restarted under a running mirror, both b
   }
 }
 
-TEST_CASE("mirror faults: losing the connected node of a 3-node cluster with an R3 bucket") {
+TEST_CASE("mirror faults: losing the connected node of a 3-node cluster with an R3 bucket" * doctest::test_suite("nats")) {
   slip::test::NatsCluster cluster(3);
   auto add = run_slip({"kv", "add", "r3", "--replicas", "3", "-s", cluster.urls()});
   REQUIRE_MESSAGE(add.exit_code == 0, add.err);
@@ -451,7 +451,7 @@ TEST_CASE("mirror faults: a full filesystem re-queues the batch; freeing space l
                     [&] { return slip::test::read_file(err_path); });
 }
 
-TEST_CASE("mirror faults: a fold on a full filesystem stops after 16 failed commits in a row") {
+TEST_CASE("mirror faults: a fold on a full filesystem stops after 16 failed commits in a row" * doctest::test_suite("nats")) {
   NatsServer server;
   REQUIRE(run_slip({"kv", "add", "full", "-s", server.url()}).exit_code == 0);
   slip::test::TempDir dir;

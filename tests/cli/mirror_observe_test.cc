@@ -62,7 +62,7 @@ std::map<std::string, std::string> replayed_fold(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("mirror: --metrics serves the cursor, the head and the counters while running") {
+TEST_CASE("mirror: --metrics serves the cursor, the head and the counters while running" * doctest::test_suite("nats")) {
   NatsServer server;
   REQUIRE(run_slip({"kv", "add", "cfg", "-s", server.url()}).exit_code == 0);
   for (int i = 0; i < 5; ++i) put_value(server, "cfg", "k" + std::to_string(i), "v");
@@ -112,7 +112,7 @@ TEST_CASE("mirror: --metrics serves the cursor, the head and the counters while 
   }
 }
 
-TEST_CASE("mirror: --log-format json writes one object per event, with the counts") {
+TEST_CASE("mirror: --log-format json writes one object per event, with the counts" * doctest::test_suite("nats")) {
   NatsServer server;
   REQUIRE(run_slip({"kv", "add", "cfg", "-s", server.url()}).exit_code == 0);
   for (int i = 0; i < 7; ++i) put_value(server, "cfg", "k" + std::to_string(i), "v");
@@ -138,7 +138,7 @@ TEST_CASE("mirror: --log-format json writes one object per event, with the count
   CHECK(events.back()["level"] == "info");
 }
 
-TEST_CASE("mirror: the progress line is drawn on a terminal and never into a pipe") {
+TEST_CASE("mirror: the progress line is drawn on a terminal and never into a pipe" * doctest::test_suite("nats")) {
   NatsServer server;
   REQUIRE(run_slip({"kv", "add", "cfg", "-s", server.url()}).exit_code == 0);
   for (int i = 0; i < 3; ++i) put_value(server, "cfg", "k" + std::to_string(i), "v");
@@ -159,7 +159,7 @@ TEST_CASE("mirror: the progress line is drawn on a terminal and never into a pip
   CHECK(piped.err.find('\r') == std::string::npos);
 }
 
-TEST_CASE("mirror: a fold refuses another bucket or another scope") {
+TEST_CASE("mirror: a fold refuses another bucket or another scope" * doctest::test_suite("nats")) {
   NatsServer server;
   REQUIRE(run_slip({"kv", "add", "cfg", "-s", server.url()}).exit_code == 0);
   REQUIRE(run_slip({"kv", "add", "other", "-s", server.url()}).exit_code == 0);
@@ -186,7 +186,7 @@ TEST_CASE("mirror: a fold refuses another bucket or another scope") {
   }
 }
 
-TEST_CASE("mirror: history evicted under a running mirror leads to a resync, not divergence") {
+TEST_CASE("mirror: history evicted under a running mirror leads to a resync, not divergence" * doctest::test_suite("nats")) {
   NatsServer server;
   // Revisions expire after a second: KV buckets refuse writes past
   // max_bytes, so age is how retention evicts here.

@@ -81,7 +81,7 @@ std::string bin_dir() { return std::filesystem::path(SLIP_BINARY).parent_path().
 
 }  // namespace
 
-TEST_CASE("readme: every shell block runs against a real server") {
+TEST_CASE("readme: every shell block runs against a real server" * doctest::test_suite("nats")) {
   const auto blocks = fenced_blocks(slip::test::read_file(kSourceDir + "/README.md"));
   slip::test::NatsServer server;
   slip::test::TempDir work;

@@ -96,7 +96,7 @@ void check_no_gap_no_duplicate(const std::vector<json>& updates, std::uint64_t f
 
 }  // namespace
 
-TEST_CASE("watch: state-sync equals the bucket, then resume delivers exactly the delta") {
+TEST_CASE("watch: state-sync equals the bucket, then resume delivers exactly the delta" * doctest::test_suite("nats")) {
   NatsServer server;
   Bucket b(server.url(), "cfg", {"--history", "10"});
   b.put("node.a", "1");
@@ -155,7 +155,7 @@ TEST_CASE("watch: values that are not UTF-8 come as value_b64; text and value fo
   CHECK(b.watch({"--until-caught-up", "--format", "text", "text"}).out == "PUT text @2 = héllo\n");
 }
 
-TEST_CASE("watch: a cursor older than the bucket's history is CursorExpired, or relisted") {
+TEST_CASE("watch: a cursor older than the bucket's history is CursorExpired, or relisted" * doctest::test_suite("nats")) {
   NatsServer server;
   Bucket b(server.url(), "h1", {"--history", "1"});
   for (const char* k : {"k1", "k2", "k3"}) b.put(k, "old");
@@ -201,7 +201,7 @@ TEST_CASE("watch: a cursor older than the bucket's history is CursorExpired, or 
   CHECK(ahead.exit_code == ec::kNegative);
 }
 
-TEST_CASE("watch: several prefixes share one cursor that never skips an update") {
+TEST_CASE("watch: several prefixes share one cursor that never skips an update" * doctest::test_suite("nats")) {
   NatsServer server;
   Bucket b(server.url(), "multi", {"--history", "10"});
   b.put("a.1", "x");
@@ -257,7 +257,7 @@ TEST_CASE("watch: --exec applies batches; a failing command leaves the cursor wh
   CHECK(read_cursor(cursor) == 7);
 }
 
-TEST_CASE("watch: a server killed and restarted mid-watch leaves no gap and no duplicate") {
+TEST_CASE("watch: a server killed and restarted mid-watch leaves no gap and no duplicate" * doctest::test_suite("nats")) {
   NatsServer server;
   Bucket b(server.url(), "live");
   slip::test::TempDir dir;
@@ -283,7 +283,7 @@ TEST_CASE("watch: a server killed and restarted mid-watch leaves no gap and no d
   CHECK(read_cursor(cursor) == 60);
 }
 
-TEST_CASE("watch: losing the connected node of a 3-node cluster leaves no gap and no duplicate") {
+TEST_CASE("watch: losing the connected node of a 3-node cluster leaves no gap and no duplicate" * doctest::test_suite("nats")) {
   slip::test::NatsCluster cluster(3);
   Bucket b(cluster.urls(), "r3", {"--replicas", "3"});
   slip::test::TempDir dir;
@@ -329,7 +329,7 @@ TEST_CASE("watch: negative numbers are usage errors") {
   }
 }
 
-TEST_CASE("watch: live updates are batched too, not only the initial state") {
+TEST_CASE("watch: live updates are batched too, not only the initial state" * doctest::test_suite("nats")) {
   NatsServer server;
   Bucket b(server.url(), "batched");
   slip::test::TempDir dir;
@@ -359,7 +359,7 @@ TEST_CASE("watch: live updates are batched too, not only the initial state") {
 }
 
 TEST_CASE(
-    "watch: a bucket deleted and created again under a running watch is reported, not skipped") {
+    "watch: a bucket deleted and created again under a running watch is reported, not skipped" * doctest::test_suite("nats")) {
   NatsServer server;
   Bucket b(server.url(), "again");
   for (int i = 1; i <= 10; ++i) b.put("old" + std::to_string(i), "v");

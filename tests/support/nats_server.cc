@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <set>
@@ -53,7 +54,7 @@ std::string sys_error(const std::string& what) { return what + ": " + std::strer
 
 // Resolved in the parent, because the child may only make async-signal-safe
 // calls between fork and exec.
-std::string find_nats_server() {
+std::string find_in_path(const std::string& name) {
   const char* env = std::getenv("PATH");
   std::string path = env != nullptr && *env != '\0' ? env : "/usr/local/bin:/usr/bin:/bin";
   std::size_t start = 0;
@@ -61,12 +62,11 @@ std::string find_nats_server() {
     std::size_t end = path.find(':', start);
     if (end == std::string::npos) end = path.size();
     std::string dir = path.substr(start, end - start);
-    std::string candidate = (dir.empty() ? "." : dir) + "/nats-server";
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
     if (::access(candidate.c_str(), X_OK) == 0) return candidate;
     start = end + 1;
   }
-  throw std::runtime_error(
-      "nats-server not found in PATH (install the Debian package nats-server)");
+  throw std::runtime_error(name + " not found in PATH (install the Debian package nats-server)");
 }
 
 // The last MAX_LINES lines of TEXT, for error messages.
@@ -170,6 +170,55 @@ std::vector<int> free_loopback_ports(std::size_t n) {
     socks.push_back(std::move(sock));
   }
   return ports;
+}
+
+std::string nats_server_binary() {
+  const char* env = std::getenv("SLIP_NATS_SERVER");
+  if (env == nullptr || *env == '\0') return find_in_path("nats-server");
+  const std::string binary = env;
+  if (binary == "untagged") {
+    throw std::runtime_error(
+        "this test starts a nats-server but is not in the doctest suite \"nats\", so CTest "
+        "would not run it on every server of the version matrix: add "
+        "* doctest::test_suite(\"nats\") to its TEST_CASE");
+  }
+  if (::access(binary.c_str(), X_OK) != 0) {
+    throw std::runtime_error("SLIP_NATS_SERVER=" + binary +
+                             " is not an executable nats-server (run scripts/fetch-nats-servers)");
+  }
+  return binary;
+}
+
+const ServerVersion& nats_server_version() {
+  static const ServerVersion version = [] {
+    const std::string binary = nats_server_binary();
+    std::string out;
+    if (FILE* p = ::popen(("'" + binary + "' --version 2>&1").c_str(), "r")) {
+      char buf[256];
+      while (std::fgets(buf, sizeof buf, p) != nullptr) out += buf;
+      ::pclose(p);
+    }
+    // "nats-server: v2.10.27"
+    ServerVersion v;
+    std::size_t at = out.find(": v");
+    if (at == std::string::npos ||
+        std::sscanf(out.c_str() + at + 3, "%d.%d.%d", &v.major, &v.minor, &v.patch) < 2) {
+      throw std::runtime_error(binary + " --version printed no version: " + out);
+    }
+    v.text = std::to_string(v.major) + "." + std::to_string(v.minor) + "." +
+             std::to_string(v.patch);
+    std::fprintf(stderr, "nats-server %s (%s)\n", v.text.c_str(), binary.c_str());
+    return v;
+  }();
+  return version;
+}
+
+bool server_has(int major, int minor, const std::string& why) {
+  const ServerVersion& v = nats_server_version();
+  if (v.at_least(major, minor)) return true;
+  std::fprintf(stderr, "skipped on nats-server %s: %s (needs %d.%d)\n", v.text.c_str(),
+               why.c_str(), major, minor);
+  return false;
 }
 
 // ---- NatsServer ----
@@ -298,7 +347,8 @@ void NatsServer::start(bool may_pick_ports) {
 }
 
 void NatsServer::spawn() {
-  static const std::string binary = find_nats_server();
+  const std::string binary = options_.binary.empty() ? nats_server_binary() : options_.binary;
+  if (options_.binary.empty()) nats_server_version();  // into the test log, once
   std::vector<std::string> argv = {
       binary, "-a",  "127.0.0.1", "-p", std::to_string(port_), "-m", std::to_string(monitor_port_),
       "-js",  "-sd", store_dir_};

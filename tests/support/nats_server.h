@@ -1,8 +1,8 @@
 // Test fixture: real nats-server processes (a single JetStream server, or a
 // JetStream cluster) on free loopback ports, for integration tests.
 //
-// Every server runs `nats-server` from PATH as a child in its own process
-// group, with its store dir, config file and log in a private TempDir. The
+// Every server runs the matrix's nats-server binary (see nats_server_binary())
+// as a child in its own process group, with its store dir, config file and log in a private TempDir. The
 // destructors stop the processes (SIGTERM, then SIGKILL after 5 s), reap them
 // and remove the directories, also when a test throws. Should the test binary
 // itself be killed, the kernel kills the servers (PR_SET_PDEATHSIG) and only
@@ -35,6 +35,32 @@ struct HttpResponse {
 // GET TARGET from 127.0.0.1:PORT over HTTP/1.0; gives up after 2 s.
 HttpResponse http_get(int port, const std::string& target);
 
+// The nats-server binary tests run: NatsServerOptions::binary when set, else
+// $SLIP_NATS_SERVER (CTest sets it per server of the version matrix, see
+// CMakeLists.txt), else `nats-server` from PATH (a test binary run by hand).
+// Throws when $SLIP_NATS_SERVER is "untagged": CTest runs tests outside the
+// doctest suite "nats" with that value, so a test that starts a server
+// without being in the matrix fails instead of running on one server only.
+std::string nats_server_binary();
+
+// A nats-server release, as `nats-server --version` prints it.
+struct ServerVersion {
+  int major = 0, minor = 0, patch = 0;
+  std::string text;  // "2.10.27"
+  bool at_least(int want_major, int want_minor) const {
+    return major != want_major ? major > want_major : minor >= want_minor;
+  }
+};
+
+// The version of nats_server_binary() (run once per process, also printed
+// to stderr so that it is in the test log).
+const ServerVersion& nats_server_version();
+
+// True when the matrix's server is at least MAJOR.MINOR; otherwise prints
+// "skipped on nats-server X: WHY" through doctest's MESSAGE machinery (to
+// stderr) and returns false, for a test to return early.
+bool server_has(int major, int minor, const std::string& why);
+
 // N distinct ports that were free on 127.0.0.1 a moment ago (bound to port
 // 0 together, read back, then closed). Another process may take one before
 // you bind it; callers must be ready to retry.
@@ -53,6 +79,8 @@ struct NatsServerOptions {
   // it before the server binds it); anything else is used as given.
   int port = 0;
   int monitor_port = 0;
+  // The nats-server to run; empty: nats_server_binary().
+  std::string binary;
 };
 
 // One nats-server with JetStream, listening on 127.0.0.1 only. The

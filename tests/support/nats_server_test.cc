@@ -147,7 +147,7 @@ bool gone(pid_t pid) { return ::kill(pid, 0) == -1 && errno == ESRCH; }
 
 }  // namespace
 
-TEST_CASE("nats: a server on loopback answers with an INFO line that has JetStream on") {
+TEST_CASE("nats: a server on loopback answers with an INFO line that has JetStream on" * doctest::test_suite("nats")) {
   // A descriptor opened without O_CLOEXEC, as client libraries do.
   slip::test::TempDir dir;
   int opened = ::open(dir.file("leaky").c_str(), O_WRONLY | O_CREAT, 0644);
@@ -173,7 +173,7 @@ TEST_CASE("nats: a server on loopback answers with an INFO line that has JetStre
   }
 }
 
-TEST_CASE("nats: restart keeps the port, the store dir and the JetStream data") {
+TEST_CASE("nats: restart keeps the port, the store dir and the JetStream data" * doctest::test_suite("nats")) {
   NatsServer server;
   int port = server.port();
   pid_t first = server.pid();
@@ -199,7 +199,7 @@ TEST_CASE("nats: restart keeps the port, the store dir and the JetStream data") 
   CHECK(stream_count(server) == 1);
 }
 
-TEST_CASE("nats: the destructor leaves no process and no store dir behind") {
+TEST_CASE("nats: the destructor leaves no process and no store dir behind" * doctest::test_suite("nats")) {
   pid_t pid = -1;
   std::string store;
   SUBCASE("after a normal scope exit") {
@@ -224,7 +224,7 @@ TEST_CASE("nats: the destructor leaves no process and no store dir behind") {
   CHECK_FALSE(slip::test::file_exists(store));
 }
 
-TEST_CASE("nats: user/password and token options make the server require them") {
+TEST_CASE("nats: user/password and token options make the server require them" * doctest::test_suite("nats")) {
   SUBCASE("user and password") {
     NatsServerOptions options;
     options.user = "alice";
@@ -248,7 +248,7 @@ TEST_CASE("nats: user/password and token options make the server require them") 
   }
 }
 
-TEST_CASE("nats: config text reaches the server, and a bad one fails fast with the log") {
+TEST_CASE("nats: config text reaches the server, and a bad one fails fast with the log" * doctest::test_suite("nats")) {
   NatsServerOptions options;
   options.config = "max_payload: 4096\n";
   {
@@ -268,7 +268,7 @@ TEST_CASE("nats: config text reaches the server, and a bad one fails fast with t
   CHECK(message.find("Parse error on line 2") != std::string::npos);
 }
 
-TEST_CASE("nats: a 3-node cluster forms and survives losing a follower") {
+TEST_CASE("nats: a 3-node cluster forms and survives losing a follower" * doctest::test_suite("nats")) {
   NatsCluster cluster;
   REQUIRE(cluster.size() == 3);
   std::string urls = cluster.urls();
