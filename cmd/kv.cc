@@ -42,6 +42,10 @@ std::string entry_json(const kv::Entry& e, bool with_value) {
   line += ",\"revision\":" + std::to_string(e.revision);
   line += ",\"created\":\"" + format_rfc3339(e.created_ns) + "\"";
   line += ",\"op\":\"" + std::string(kv::operation_name(e.op)) + "\"";
+  if (!e.reason.empty()) {
+    line += ",\"reason\":";
+    append_json_string(&line, e.reason);
+  }
   if (with_value && e.op == kv::Operation::kPut) append_value_field(&line, e.value);
   line += "}";
   return line;

@@ -56,8 +56,16 @@ void register_watch(CLI::App& parent, Registry& registry) {
       "gaps "
       "or duplicates.\n\n"
       "Output (--format json): one JSON object per line with op (PUT, DEL, PURGE), key, revision, "
-      "created (RFC 3339, UTC) and, for PUT, value when the value is valid UTF-8, else value_b64 "
-      "(base64).\n\n"
+      "created (RFC 3339, UTC), reason for a marker the server wrote (MaxAge, Purge, Remove: "
+      "nats-server 2.11+ limit markers, delivered as PURGE or DEL) and, for PUT, value when the "
+      "value is valid UTF-8, else value_b64 (base64).\n\n"
+      "What a watch cannot see: the server removes revisions without writing anything a watcher "
+      "receives when a bucket has max_age or per-message TTLs and no limit markers (a key that "
+      "ages out simply stops existing), when a per-message TTL expires on a key that keeps older "
+      "revisions (the older one is live again), and when an operator calls the stream purge or "
+      "message delete API. A watch reports none of these; with --cursor-file on a bucket where "
+      "the first two can happen it warns once on standard error. slip mirror reconciles its fold "
+      "for them (see slip-mirror(1)); slip diff compares a fold with the bucket.\n\n"
       "Cursor-after-apply: with --cursor-file, a revision is written to FILE (atomically) only "
       "after "
       "the lines up to it have been written and flushed to standard output, or with --exec, after "
@@ -102,6 +110,19 @@ Status run_watch(const WatchOptions& o, Context& ctx) {
   if (!client) return client.status();
   auto bucket = (*client)->open_bucket(o.bucket);
   if (!bucket) return bucket.status();
+
+  if (cursor_file) {
+    // A resumable watch is a fold kept elsewhere: say once that it cannot
+    // follow the removals this bucket's server makes silently.
+    if (auto st = (*bucket)->status(); st && st->removes_silently()) {
+      std::fprintf(stderr,
+                   "slip: warning: bucket %s removes keys without telling watchers (max_age or "
+                   "per-message TTLs%s): a consumer resuming from %s may keep keys the bucket no "
+                   "longer has; see slip-watch(1), or use slip mirror, which reconciles\n",
+                   o.bucket.c_str(), st->marker_ttl_ns == 0 ? " without limit markers" : "",
+                   o.cursor_file.c_str());
+    }
+  }
 
   kv::WatchOptions wo;
   wo.scope.prefixes = o.prefixes;

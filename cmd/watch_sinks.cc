@@ -28,6 +28,10 @@ void append_update_json(std::string* out, const kv::Entry& e) {
   out->append(",\"created\":\"");
   append_rfc3339(out, e.created_ns);
   out->push_back('"');
+  if (!e.reason.empty()) {
+    out->append(",\"reason\":");
+    append_json_string(out, e.reason);
+  }
   if (e.op == kv::Operation::kPut) append_value_field(out, e.value);
   out->push_back('}');
 }
@@ -53,6 +57,7 @@ Status PrintSink::apply(const std::vector<kv::Entry>& batch) {
       buf += ' ';
       buf += e.key;
       buf += " @" + std::to_string(e.revision);
+      if (!e.reason.empty()) buf += " (" + e.reason + ")";
       if (e.op == kv::Operation::kPut) {
         buf += " = ";
         buf += is_valid_utf8(e.value) ? e.value : "<" + std::to_string(e.value.size()) + " bytes>";

@@ -35,6 +35,9 @@ struct Entry {
   std::uint64_t delta = 0;      // updates still pending after this one (watch/scan)
   Operation op = Operation::kPut;
   std::uint64_t value_size = 0;  // payload size, also known for headers-only reads
+  // For a marker the server wrote (Nats-Marker-Reason: "MaxAge", "Purge",
+  // "Remove"): its reason; empty for every entry a client wrote.
+  std::string reason;
 };
 
 struct BucketConfig {
@@ -60,6 +63,28 @@ struct BucketStatus {
   std::uint64_t first_sequence = 0;  // oldest revision still held
   std::uint64_t last_sequence = 0;   // newest revision
   std::int64_t created_ns = 0;       // when the bucket was created: tells a recreated bucket apart
+  std::int64_t max_age_ns = 0;       // max_age to the nanosecond (0: forever)
+  std::string description;
+  std::int32_t max_value_size = -1;
+  // Per-message TTLs (the Nats-TTL header) are allowed: nats-server 2.11+.
+  bool allow_msg_ttl = false;
+  // Limit markers: when the server removes a key's last revision for
+  // max_age, it writes a marker (Nats-Marker-Reason) that lives this long;
+  // 0: no markers. nats-server 2.11+.
+  std::int64_t marker_ttl_ns = 0;
+  std::string compression = "none";  // "none" or "s2"
+  std::string mirror;                // the stream this bucket's stream mirrors, if any
+  std::vector<std::string> sources;  // the streams it sources from
+  // The server's version and JetStream API level as it reports them with
+  // stream information (ADR-44); empty and 0 for servers before 2.11.
+  std::string server_version;
+  int api_level = 0;
+
+  // True when the server may remove a key's revisions without writing
+  // anything a watcher sees: max_age or per-message TTLs without limit
+  // markers, or (markers or not) per-message TTLs on a bucket that keeps
+  // older revisions, where expiry uncovers an older one.
+  bool removes_silently() const;
 };
 
 // What a watch covers. Empty prefixes: every key. A prefix is a plain byte

@@ -61,4 +61,51 @@ std::string format_rfc3339(std::int64_t unix_ns) {
   return out;
 }
 
+std::optional<std::int64_t> parse_rfc3339(std::string_view t) {
+  using namespace std::chrono;
+  auto digits = [&](std::size_t at, std::size_t n) -> std::optional<int> {
+    if (at + n > t.size()) return std::nullopt;
+    int v = 0;
+    for (std::size_t i = at; i < at + n; ++i) {
+      if (t[i] < '0' || t[i] > '9') return std::nullopt;
+      v = v * 10 + (t[i] - '0');
+    }
+    return v;
+  };
+  auto y = digits(0, 4), mo = digits(5, 2), d = digits(8, 2);
+  auto h = digits(11, 2), mi = digits(14, 2), s = digits(17, 2);
+  if (!y || !mo || !d || !h || !mi || !s || t[4] != '-' || t[7] != '-' ||
+      (t[10] != 'T' && t[10] != 't' && t[10] != ' ') || t[13] != ':' || t[16] != ':') {
+    return std::nullopt;
+  }
+  const year_month_day ymd{year(*y), month(static_cast<unsigned>(*mo)),
+                           day(static_cast<unsigned>(*d))};
+  if (!ymd.ok() || *h > 23 || *mi > 59 || *s > 60) return std::nullopt;
+  std::size_t at = 19;
+  std::int64_t nanos = 0;
+  if (at < t.size() && t[at] == '.') {
+    int n = 0;
+    for (++at; at < t.size() && t[at] >= '0' && t[at] <= '9'; ++at, ++n) {
+      if (n < 9) nanos = nanos * 10 + (t[at] - '0');
+    }
+    if (n == 0) return std::nullopt;
+    for (; n < 9; ++n) nanos *= 10;
+  }
+  std::int64_t offset = 0;
+  if (at < t.size() && (t[at] == 'Z' || t[at] == 'z')) {
+    ++at;
+  } else if (at < t.size() && (t[at] == '+' || t[at] == '-')) {
+    auto oh = digits(at + 1, 2), om = digits(at + 4, 2);
+    if (!oh || !om || t[at + 3] != ':') return std::nullopt;
+    offset = (t[at] == '-' ? -1 : 1) * (*oh * 3600 + *om * 60);
+    at += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (at != t.size()) return std::nullopt;
+  const std::int64_t secs = sys_days(ymd).time_since_epoch().count() * 86400 + *h * 3600 +
+                            *mi * 60 + *s - offset;
+  return secs * 1000000000 + nanos;
+}
+
 }  // namespace slip

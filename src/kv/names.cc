@@ -25,6 +25,11 @@ const char* operation_name(Operation op) {
   return "PUT";
 }
 
+bool BucketStatus::removes_silently() const {
+  if (marker_ttl_ns == 0 && (max_age_ns > 0 || allow_msg_ttl)) return true;
+  return allow_msg_ttl && history > 1;
+}
+
 bool Scope::matches(std::string_view key) const {
   if (prefixes.empty()) return true;
   for (const std::string& p : prefixes) {

@@ -2,7 +2,9 @@
 #include <cstring>
 #include <vector>
 
+#include "core/time_format.h"
 #include "nats/connection.h"
+#include "nats/js_api.h"
 #include "nats/message.h"
 #include "nats/nats_status.h"
 #include "nats/nkey.h"
@@ -129,24 +131,61 @@ class NatsClient final : public kv::Client {
 
 }  // namespace
 
+// Read through the raw API rather than js_GetStreamInfo: cnats 3.4 knows
+// none of the settings of nats-server 2.11 and later, and a fold's
+// correctness depends on them (see kv::BucketStatus::removes_silently).
 Result<kv::BucketStatus> bucket_status(Connection& conn, const std::string& bucket) {
-  jsStreamInfo* raw = nullptr;
-  jsErrCode jerr = static_cast<jsErrCode>(0);
-  natsStatus s = js_GetStreamInfo(&raw, conn.js.get(), stream_name(bucket).c_str(), nullptr, &jerr);
-  StreamInfoPtr info(raw);
-  if (s != NATS_OK) return to_status(s, "bucket " + bucket, jerr);
+  auto info = js_api_request(conn, "STREAM.INFO." + stream_name(bucket), "", "bucket " + bucket);
+  if (!info) return info.status();
+  const nlohmann::json& j = *info;
+  const nlohmann::json config = j.value("config", nlohmann::json::object());
+  const nlohmann::json state = j.value("state", nlohmann::json::object());
+  if (!config.is_object() || !state.is_object()) {
+    return Status::unavailable("bucket " + bucket + ": the server's stream information has no " +
+                               "config or state");
+  }
+  // Absent, null or mistyped fields read as their defaults: older servers
+  // leave out what they do not have.
+  auto num = [](const nlohmann::json& o, const char* name, auto fallback) {
+    auto it = o.find(name);
+    using T = decltype(fallback);
+    return it != o.end() && it->is_number() ? it->get<T>() : fallback;
+  };
+  auto str = [](const nlohmann::json& o, const char* name) {
+    auto it = o.find(name);
+    return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
   kv::BucketStatus st;
   st.name = bucket;
-  st.values = info->State.Msgs;
-  st.bytes = info->State.Bytes;
-  st.first_sequence = info->State.FirstSeq;
-  st.last_sequence = info->State.LastSeq;
-  st.created_ns = info->Created;
-  st.history = static_cast<int>(info->Config->MaxMsgsPerSubject);
-  st.max_bytes = info->Config->MaxBytes;
-  st.max_age = std::chrono::seconds(info->Config->MaxAge / 1000000000);
-  st.replicas = static_cast<int>(info->Config->Replicas);
-  st.memory_storage = info->Config->Storage == js_MemoryStorage;
+  st.values = num(state, "messages", std::uint64_t{0});
+  st.bytes = num(state, "bytes", std::uint64_t{0});
+  st.first_sequence = num(state, "first_seq", std::uint64_t{0});
+  st.last_sequence = num(state, "last_seq", std::uint64_t{0});
+  st.created_ns = parse_rfc3339(str(j, "created")).value_or(0);
+  st.history = static_cast<int>(num(config, "max_msgs_per_subject", std::int64_t{0}));
+  st.max_bytes = num(config, "max_bytes", std::int64_t{-1});
+  st.max_age_ns = num(config, "max_age", std::int64_t{0});
+  st.max_age = std::chrono::seconds(st.max_age_ns / 1000000000);
+  st.max_value_size = num(config, "max_msg_size", std::int32_t{-1});
+  st.replicas = static_cast<int>(num(config, "num_replicas", std::int64_t{1}));
+  st.memory_storage = str(config, "storage") == "memory";
+  st.description = str(config, "description");
+  auto it = config.find("allow_msg_ttl");
+  st.allow_msg_ttl = it != config.end() && it->is_boolean() && it->get<bool>();
+  st.marker_ttl_ns = num(config, "subject_delete_marker_ttl", std::int64_t{0});
+  if (std::string c = str(config, "compression"); !c.empty()) st.compression = c;
+  if (auto m = config.find("mirror"); m != config.end() && m->is_object()) st.mirror = str(*m, "name");
+  if (auto srcs = config.find("sources"); srcs != config.end() && srcs->is_array()) {
+    for (const auto& src : *srcs) {
+      if (src.is_object()) st.sources.push_back(str(src, "name"));
+    }
+  }
+  if (auto md = config.find("metadata"); md != config.end() && md->is_object()) {
+    st.server_version = str(*md, "_nats.ver");
+    std::string level = str(*md, "_nats.level");
+    if (!level.empty() && level.size() < 6 && level.find_first_not_of("0123456789") == std::string::npos)
+      st.api_level = std::stoi(level);
+  }
   return st;
 }
 
