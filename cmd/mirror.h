@@ -25,6 +25,8 @@ struct MirrorOptions {
   std::string export_to;  // empty: no exports
   std::string export_every = "1h";
   int export_keep = 0;  // 0: keep every artifact
+  bool reconcile = false;
+  std::string reconcile_every;  // empty: the default for the bucket
   LocationFlags loc;
 };
 

@@ -277,6 +277,7 @@ _slip() {
           --export-to) opt=$word; continue ;;
           --export-every) opt=$word; continue ;;
           --export-keep) opt=$word; continue ;;
+          --reconcile-every) opt=$word; continue ;;
           --endpoint) opt=$word; continue ;;
           -s | --server) opt=$word; continue ;;
           --user) opt=$word; continue ;;
@@ -502,7 +503,7 @@ _slip() {
       slip_kv_add) _slip_words "$cur" '-h --help --history --max-bytes --max-age --replicas --storage --description -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
       slip_kv_rm) _slip_words "$cur" '-h --help -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
       slip_watch) _slip_words "$cur" '-h --help --format --since --cursor-file --on-expired --exec --batch-max --batch-window --until-caught-up --count --updates-only --ignore-deletes -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
-      slip_mirror) _slip_words "$cur" '-h --help --to --backend --prefix --once --sync --compact-threshold --metrics --log-format --no-progress --export-to --export-every --export-keep --endpoint --path-style -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
+      slip_mirror) _slip_words "$cur" '-h --help --to --backend --prefix --once --sync --compact-threshold --metrics --log-format --no-progress --export-to --export-every --export-keep --reconcile --reconcile-every --endpoint --path-style -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
       slip_export) _slip_words "$cur" '-h --help --bucket --from --to --prefix --keep --grace --level --lease --lease-ttl --json --endpoint --path-style -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
       slip_export_ls) _slip_words "$cur" '-h --help --bucket --json --endpoint --path-style' ;;
       slip_import) _slip_words "$cur" '-h --help --to --to-bucket --bucket --artifact --backend --force --create --endpoint --path-style -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;

@@ -643,6 +643,9 @@ function __slip_state
                     case --export-keep
                         set skip 1
                         continue
+                    case --reconcile-every
+                        set skip 1
+                        continue
                     case --endpoint
                         set skip 1
                         continue
@@ -1160,6 +1163,8 @@ complete -c slip -n '__slip_in slip_mirror' -l no-progress -d 'No progress bar w
 complete -c slip -n '__slip_in slip_mirror' -l export-to -x -d 'Export the fold to LOCATION between commits (file:///dir, a path, s3://bucket/prefix): once caught up, then every --export-every; with --once, once at the end'
 complete -c slip -n '__slip_in slip_mirror' -l export-every -x -d 'With --export-to: how often the running mirror exports (default 1h)'
 complete -c slip -n '__slip_in slip_mirror' -l export-keep -x -d 'With --export-to: keep the N newest artifacts of the bucket, delete older ones an hour after they were superseded'
+complete -c slip -n '__slip_in slip_mirror' -l reconcile -d 'Reconcile the fold with the bucket once caught up at the start, whatever the bucket (see RECONCILE; useful with --once from cron)'
+complete -c slip -n '__slip_in slip_mirror' -l reconcile-every -x -d 'How often a running mirror reconciles (default 10m for a bucket with max_age or per-message TTLs, else never; 0: never)'
 complete -c slip -n '__slip_in slip_mirror' -l endpoint -x -d 's3: URL of an S3-compatible server (default: $AWS_ENDPOINT_URL_S3, else $AWS_ENDPOINT_URL, else AWS)'
 complete -c slip -n '__slip_in slip_mirror' -l path-style -d 's3: address objects as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY'
 complete -c slip -n '__slip_in slip_mirror' -s s -l server -x -d 'NATS server URLs, comma separated'

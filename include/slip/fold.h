@@ -41,8 +41,20 @@ struct Mutation {
 struct Origin {
   std::string bucket;
   std::vector<std::string> prefixes;  // sorted and unique; empty: every key
-  bool operator==(const Origin&) const = default;
+  // Which stream of that name: its creation time (stream info "created").
+  // A bucket deleted and created again under the same name is another
+  // stream, whose revisions mean nothing to this fold. 0: not recorded
+  // (a fold made before slip recorded it).
+  std::int64_t stream_created_ns = 0;
+  // Wall time of the last commit as last recorded, no later than the real
+  // one (the mirror records it from time to time and on a clean stop), so
+  // "how long was the fold away" errs long. 0: not recorded.
+  std::int64_t last_commit_ns = 0;
 };
+
+// Whether two origins name the same bucket and scope (the stream identity
+// and the time stamps aside).
+bool same_scope(const Origin& a, const Origin& b);
 
 // An Origin with its prefixes sorted and made unique: the form recorded
 // and compared.

@@ -19,7 +19,17 @@
 // on the next reconnect or restart, when the resume point has expired.
 //
 // A fold records its origin (bucket and prefixes) on first use; mirroring
-// another bucket or scope into it is refused.
+// another bucket or scope into it is refused. The origin also records the
+// stream's creation time: a bucket deleted and created again under the
+// same name is another stream, and a fold of the old one resyncs instead
+// of resuming (its cursor means nothing there).
+//
+// Reconcile (src/mirror/reconcile.h) catches what the server removes
+// without a trace a watcher sees. It runs once caught up: at the start of a
+// resume when the bucket can remove keys silently (max_age or per-message
+// TTLs without limit markers; per-message TTLs on a bucket keeping older
+// revisions), or when the fold was away longer than the limit markers'
+// TTL; then every reconcile_every; and at the start when forced.
 #pragma once
 
 #include <atomic>
@@ -43,6 +53,10 @@ struct Stats {
   std::atomic<std::uint64_t> pending{0};  // in-scope updates the server holds past it
   std::atomic<std::uint64_t> applied{0};  // updates applied since the start
   std::atomic<std::uint64_t> resyncs{0};
+  std::atomic<std::uint64_t> reconciles{0};
+  std::atomic<std::uint64_t> reconcile_deleted{0};    // keys deleted by reconciles, all told
+  std::atomic<std::uint64_t> reconcile_refetched{0};  // keys fetched again by reconciles
+  std::atomic<std::int64_t> last_reconcile_ns{0};     // wall clock; 0 before the first
   std::atomic<std::uint64_t> store_failures{0};
   std::atomic<std::uint64_t> keys{0};           // live keys in the fold
   std::atomic<std::int64_t> last_commit_ns{0};  // wall clock; 0 before the first commit
@@ -50,7 +64,8 @@ struct Stats {
 };
 
 // A log event. NAME is stable (for --log-format json): "start", "resync",
-// "commit_failed", "caught_up"; FIELDS are its numbers.
+// "cursor_expired", "bucket_recreated", "commit_failed", "caught_up",
+// "reconcile"; FIELDS are its numbers.
 struct Event {
   const char* level;  // "info", "warn"
   const char* name;
@@ -73,13 +88,24 @@ struct Options {
   // while idle), when the fold is quiescent and its cursor is exactly its
   // content's: e.g. a periodic export. It must not modify the fold.
   std::function<void(fold::Store&)> between_commits;
+  // Reconcile once caught up at the start, whatever the bucket (--reconcile).
+  bool reconcile_at_start = false;
+  // How often a running mirror reconciles. nullopt: every 10 minutes for a
+  // bucket with max_age or per-message TTLs (markers or not: a TTL can
+  // uncover an older revision without one), never for other buckets,
+  // where only an operator's purge or message delete removes data
+  // silently. Zero: never (the start's reconcile still runs).
+  std::optional<std::chrono::milliseconds> reconcile_every;
 };
+
+inline constexpr std::chrono::minutes kDefaultReconcileEvery{10};
 
 struct Report {
   std::uint64_t applied = 0;
   std::uint64_t resyncs = 0;
   std::uint64_t cursor = 0;
   std::uint64_t store_failures = 0;
+  std::uint64_t reconciles = 0;
 };
 
 // The Prometheus text exposition of STATS for BUCKET. STREAM_LAST is the

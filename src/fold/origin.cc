@@ -16,6 +16,10 @@ Origin make_origin(std::string bucket, std::vector<std::string> prefixes) {
   return Origin{std::move(bucket), std::move(prefixes)};
 }
 
+bool same_scope(const Origin& a, const Origin& b) {
+  return a.bucket == b.bucket && a.prefixes == b.prefixes;
+}
+
 std::string describe(const Origin& origin) {
   std::string out = "bucket " + origin.bucket;
   if (origin.prefixes.empty()) return out + ", every key";
@@ -28,6 +32,8 @@ std::string encode_origin(const Origin& origin) {
   nlohmann::json j;
   j["bucket"] = origin.bucket;
   j["prefixes"] = origin.prefixes;
+  if (origin.stream_created_ns != 0) j["stream_created_ns"] = origin.stream_created_ns;
+  if (origin.last_commit_ns != 0) j["last_commit_ns"] = origin.last_commit_ns;
   return j.dump();
 }
 
@@ -43,7 +49,17 @@ Result<Origin> decode_origin(std::string_view json, const std::string& where) {
       return Status::corruption(where + ": damaged origin record; move it away to re-record it");
     prefixes.push_back(p.get<std::string>());
   }
-  return make_origin(j["bucket"].get<std::string>(), std::move(prefixes));
+  Origin origin = make_origin(j["bucket"].get<std::string>(), std::move(prefixes));
+  // Optional: older folds have neither.
+  for (auto [name, field] : {std::pair{"stream_created_ns", &origin.stream_created_ns},
+                             std::pair{"last_commit_ns", &origin.last_commit_ns}}) {
+    auto it = j.find(name);
+    if (it == j.end()) continue;
+    if (!it->is_number_integer())
+      return Status::corruption(where + ": damaged origin record; move it away to re-record it");
+    *field = it->get<std::int64_t>();
+  }
+  return origin;
 }
 
 Result<std::optional<Origin>> read_origin_sidecar(const std::string& path) {

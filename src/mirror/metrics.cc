@@ -73,6 +73,18 @@ std::string prometheus_text(const Stats& stats, const std::string& bucket,
   metric(&out, "slip_mirror_last_commit_timestamp_seconds", "gauge",
          "Wall-clock time of the last commit (0 before the first).", labels,
          static_cast<double>(stats.last_commit_ns.load()) / 1e9);
+  metric(&out, "slip_mirror_reconciles_total", "counter",
+         "Reconciles of the fold with the bucket's live keys since the mirror started.", labels,
+         static_cast<double>(stats.reconciles.load()));
+  metric(&out, "slip_mirror_reconcile_deleted_keys_total", "counter",
+         "Keys reconciles deleted from the fold: the server had removed them silently.", labels,
+         static_cast<double>(stats.reconcile_deleted.load()));
+  metric(&out, "slip_mirror_reconcile_refetched_keys_total", "counter",
+         "Keys reconciles fetched again: their live revision was not the fold's.", labels,
+         static_cast<double>(stats.reconcile_refetched.load()));
+  metric(&out, "slip_mirror_last_reconcile_timestamp_seconds", "gauge",
+         "Wall-clock time of the last reconcile (0 before the first).", labels,
+         static_cast<double>(stats.last_reconcile_ns.load()) / 1e9);
   return out;
 }
 

@@ -1,5 +1,6 @@
 #include "slip/mirror.h"
 #include "core/time_format.h"
+#include "mirror/reconcile.h"
 
 #include <algorithm>
 #include <chrono>
@@ -22,6 +23,7 @@ class FoldAdapter final : public watch::UpdateSink, public watch::CursorStore {
       : store_(store), options_(options), stats_(stats) {}
 
   void set_watcher(const kv::Watcher* watcher) { watcher_ = watcher; }
+  void set_after_commit(std::function<void()> f) { after_commit_ = std::move(f); }
 
   Status apply(const std::vector<kv::Entry>& batch) override {
     staged_.clear();
@@ -45,6 +47,7 @@ class FoldAdapter final : public watch::UpdateSink, public watch::CursorStore {
     stats_.cursor = cursor;
     stats_.keys = store_.size();
     stats_.last_commit_ns = now_unix_ns();
+    if (after_commit_) after_commit_();
     if (watcher_ != nullptr) {
       stats_.pending = watcher_->pending();
       if (watcher_->caught_up() && !stats_.caught_up.exchange(true)) {
@@ -64,16 +67,79 @@ class FoldAdapter final : public watch::UpdateSink, public watch::CursorStore {
   const Options& options_;
   Stats& stats_;
   const kv::Watcher* watcher_ = nullptr;
+  std::function<void()> after_commit_;
   std::vector<fold::Mutation> staged_;
 };
 
-// Records the fold's origin on first use; refuses another bucket or scope.
-Status check_origin(kv::Bucket& bucket, fold::Store& store, const Options& options) {
+// The fold's origin record as this run keeps it: the stream identity, and
+// the wall time of the last commit, written at most every 10 s (and at the
+// end), so that the time recorded is never later than the real one.
+class OriginKeeper {
+ public:
+  OriginKeeper(fold::Store& store, fold::Origin origin) : store_(store), origin_(std::move(origin)) {}
+
+  const fold::Origin& origin() const { return origin_; }
+
+  Status set_stream(std::int64_t created_ns) {
+    if (origin_.stream_created_ns == created_ns) return Status::ok();
+    origin_.stream_created_ns = created_ns;
+    return write();
+  }
+
+  // After a commit: a failure to record the time is not the commit's; the
+  // older time only makes the next start reconcile sooner.
+  void committed(bool force = false) {
+    const std::int64_t now = now_unix_ns();
+    if (!force && now - written_ns_ < 10'000'000'000) return;
+    origin_.last_commit_ns = now;
+    (void)write();
+  }
+
+ private:
+  Status write() {
+    written_ns_ = now_unix_ns();
+    return store_.set_origin(origin_);
+  }
+
+  fold::Store& store_;
+  fold::Origin origin_;
+  std::int64_t written_ns_ = 0;
+};
+
+// Whether a resume must reconcile: the bucket removes keys without a
+// trace, or the fold was away long enough for limit markers written
+// meanwhile to have expired (with a margin for the catch-up itself).
+bool resume_needs_reconcile(const kv::BucketStatus& st, const fold::Origin& origin,
+                            std::string* why) {
+  if (st.removes_silently()) {
+    *why = st.marker_ttl_ns == 0 ? "the bucket expires keys without limit markers"
+                                 : "per-message TTLs can uncover older revisions";
+    return true;
+  }
+  if (st.marker_ttl_ns == 0) return false;
+  if (origin.last_commit_ns == 0) {
+    *why = "the fold's last commit time is not recorded";
+    return true;
+  }
+  const std::int64_t away = now_unix_ns() - origin.last_commit_ns;
+  const std::int64_t margin = std::max<std::int64_t>(1'000'000'000, st.marker_ttl_ns / 10);
+  if (away + margin > st.marker_ttl_ns) {
+    *why = "the fold was away longer than the limit markers live";
+    return true;
+  }
+  return false;
+}
+
+// The fold's origin, recorded on first use; refuses another bucket or scope.
+Result<fold::Origin> check_origin(kv::Bucket& bucket, fold::Store& store, const Options& options) {
   const fold::Origin wanted = fold::make_origin(bucket.name(), options.scope.prefixes);
   auto recorded = store.origin();
   if (!recorded) return recorded.status();
-  if (!*recorded) return store.set_origin(wanted);
-  if (**recorded == wanted) return Status::ok();
+  if (!*recorded) {
+    SLIP_RETURN_IF_ERROR(store.set_origin(wanted));
+    return wanted;
+  }
+  if (fold::same_scope(**recorded, wanted)) return **recorded;
   return Status::invalid_argument("the fold is a fold of " + fold::describe(**recorded) +
                                   ", not of " + fold::describe(wanted) +
                                   ": choose another --to path (or remove the fold to rebuild it)");
@@ -117,19 +183,101 @@ Status run(kv::Bucket& bucket, fold::Store& store, const Options& options, Repor
   Stats& stats = options.stats != nullptr ? *options.stats : local_stats;
   stats.keys = store.size();
   if (auto c = store.cursor(); c && c->revision()) stats.cursor = r.cursor = *c->revision();
-  SLIP_RETURN_IF_ERROR(check_origin(bucket, store, options));
+  auto recorded = check_origin(bucket, store, options);
+  if (!recorded) return recorded.status();
+  OriginKeeper origin(store, std::move(*recorded));
+  auto bucket_st = bucket.status();
+  if (!bucket_st) return bucket_st.status();
+  const std::int64_t stream_created = bucket_st->created_ns;
+
   FoldAdapter adapter(store, options, stats);
+  adapter.set_after_commit([&] { origin.committed(); });
   bool resync = false;
+  // A stream identity to record once the state-sync after a resync is
+  // complete: recorded earlier, a crash in between would resume the old
+  // cursor against the new stream.
+  bool identity_pending = false;
   // The bucket no longer holds the updates after the fold's cursor.
-  auto start_resync = [&](const Status& expired) -> Status {
-    emit(options, {"warn", "cursor_expired", expired.message(), {{"cursor", stats.cursor}}});
+  auto start_resync = [&](const Status& expired, const char* event) -> Status {
+    emit(options, {"warn", event, expired.message(), {{"cursor", stats.cursor}}});
     SLIP_RETURN_IF_ERROR(drop_keys_gone_from_bucket(bucket, store, options));
     ++r.resyncs;
     ++stats.resyncs;
     stats.caught_up = false;
     resync = true;
+    identity_pending = true;
     return Status::ok();
   };
+
+  bool reconcile_pending = false;
+  std::string reconcile_why;
+  if (store.cursor()) {
+    const std::int64_t known = origin.origin().stream_created_ns;
+    if (known != 0 && stream_created != 0 && known != stream_created) {
+      SLIP_RETURN_IF_ERROR(start_resync(
+          Status::cursor_expired("bucket " + bucket.name() +
+                                 " was deleted and created again since the fold's last run (the "
+                                 "stream was created " + format_rfc3339(stream_created) +
+                                 ", the fold's at " + format_rfc3339(known) +
+                                 "): its revisions belong to the old bucket; resyncing"),
+          "bucket_recreated"));
+    } else {
+      // A fold from before identities were recorded adopts this stream.
+      if (known == 0) SLIP_RETURN_IF_ERROR(origin.set_stream(stream_created));
+      reconcile_pending = resume_needs_reconcile(*bucket_st, origin.origin(), &reconcile_why);
+    }
+  } else {
+    SLIP_RETURN_IF_ERROR(origin.set_stream(stream_created));
+  }
+  if (options.reconcile_at_start && !reconcile_pending) {
+    reconcile_pending = true;
+    reconcile_why = "asked for (--reconcile)";
+  }
+  const std::chrono::milliseconds every =
+      options.reconcile_every.value_or(bucket_st->max_age_ns > 0 || bucket_st->allow_msg_ttl
+                                           ? std::chrono::milliseconds(kDefaultReconcileEvery)
+                                           : std::chrono::milliseconds(0));
+  auto next_reconcile = std::chrono::steady_clock::now() + every;
+
+  auto run_reconcile = [&]() -> Status {
+    auto counts = reconcile(bucket, store, options.scope);
+    if (!counts) return counts.status().with_context("reconcile");
+    reconcile_pending = false;
+    next_reconcile = std::chrono::steady_clock::now() + every;
+    ++r.reconciles;
+    ++stats.reconciles;
+    stats.reconcile_deleted += counts->deleted;
+    stats.reconcile_refetched += counts->refetched;
+    stats.last_reconcile_ns = now_unix_ns();
+    stats.keys = store.size();
+    emit(options,
+         {counts->deleted + counts->refetched > 0 ? "warn" : "info",
+          "reconcile",
+          "reconcile (" + (reconcile_why.empty() ? std::string("scheduled") : reconcile_why) +
+              "): " + std::to_string(counts->scanned) + " live keys scanned, " +
+              std::to_string(counts->deleted) + " deleted and " +
+              std::to_string(counts->refetched) + " fetched again in the fold, " +
+              std::to_string(counts->millis) + " ms",
+          {{"scanned", counts->scanned},
+           {"deleted", counts->deleted},
+           {"refetched", counts->refetched},
+           {"ms", counts->millis}}});
+    reconcile_why.clear();
+    return Status::ok();
+  };
+  const kv::Watcher* current = nullptr;  // the watch under way
+  // Once caught up, with the fold quiescent at its cursor.
+  auto maybe_reconcile = [&]() -> Status {
+    if (!stats.caught_up && (current == nullptr || !current->caught_up())) return Status::ok();
+    if (identity_pending) {
+      SLIP_RETURN_IF_ERROR(origin.set_stream(stream_created));
+      identity_pending = false;
+    }
+    const bool due = every.count() > 0 && std::chrono::steady_clock::now() >= next_reconcile;
+    if (!reconcile_pending && !due) return Status::ok();
+    return run_reconcile();
+  };
+
   for (;;) {
     kv::WatchOptions wo;
     wo.scope = options.scope;
@@ -146,7 +294,8 @@ Status run(kv::Bucket& bucket, fold::Store& store, const Options& options, Repor
     }
     auto watcher = bucket.watch(wo);
     if (!watcher && watcher.status().kind() == StatusKind::kCursorExpired && !resync) {
-      SLIP_RETURN_IF_ERROR(start_resync(watcher.status()));
+      SLIP_RETURN_IF_ERROR(start_resync(watcher.status(), "cursor_expired"));
+      reconcile_pending = false;  // the state-sync re-reads everything
       continue;
     }
     if (!watcher) return watcher.status();
@@ -158,6 +307,7 @@ Status run(kv::Bucket& bucket, fold::Store& store, const Options& options, Repor
                    wo.resume_after ? "resuming after revision " + std::to_string(*wo.resume_after)
                                    : std::string("reading the current state"),
                    {{"cursor", stats.cursor}, {"pending", stats.pending}}});
+    current = watcher->get();
 
     watch::LoopOptions lo;
     lo.batch_max = options.batch_max;
@@ -174,23 +324,33 @@ Status run(kv::Bucket& bucket, fold::Store& store, const Options& options, Repor
             "store commit failed (attempt " + std::to_string(attempt) + "): " + s.message(),
             {{"attempt", attempt}}});
     };
-    if (options.between_commits) {
-      lo.between_batches = [&] {
-        options.between_commits(store);
-        return Status::ok();
-      };
-    }
+    lo.between_batches = [&] {
+      if (!options.once) SLIP_RETURN_IF_ERROR(maybe_reconcile());
+      if (options.between_commits) options.between_commits(store);
+      return Status::ok();
+    };
     watch::LoopResult lr;
     Status s = watch::run_loop(**watcher, adapter, &adapter, lo, &lr);
     adapter.set_watcher(nullptr);
+    current = nullptr;
     r.applied += lr.applied;
     r.store_failures += lr.failures;
     stats.store_failures = r.store_failures;
+    if (s && options.once) {
+      // Caught up as of the start: reconcile before the run's last word.
+      stats.caught_up = true;
+      s = maybe_reconcile();
+    }
     if (auto c = store.cursor(); c && c->revision()) r.cursor = *c->revision();
+    if (s.kind() == StatusKind::kInterrupted || (s && options.once) ||
+        s.kind() == StatusKind::kCursorExpired) {
+      origin.committed(/*force=*/true);
+    }
     if (s.kind() == StatusKind::kInterrupted)
       return Status::ok();                         // committed up to here: a clean stop
     if (s.kind() == StatusKind::kCursorExpired) {  // evicted while away, or under the watch
-      SLIP_RETURN_IF_ERROR(start_resync(s));
+      SLIP_RETURN_IF_ERROR(start_resync(s, "cursor_expired"));
+      reconcile_pending = false;
       continue;
     }
     if (!s && lr.failures >= options.max_failures) {
