@@ -47,7 +47,7 @@ class NatsBucket final : public kv::Bucket {
   Result<kv::Entry> get(std::string_view key) override {
     auto e = entry(key);
     if (e && e->op != kv::Operation::kPut) {
-      const std::string how = !e->reason.empty() ? "removed by the server (" + e->reason + ")"
+      const std::string how = !e->reason.empty() ? "removed by the server: " + e->reason + ","
                               : e->op == kv::Operation::kDelete ? "deleted"
                                                                 : "purged";
       return Status::not_found("key '" + std::string(key) + "' not found in bucket " + name_ +
