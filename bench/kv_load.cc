@@ -2,7 +2,7 @@
 // and mirror benchmarks.
 //
 //   kv_load --server URL --bucket NAME [--keys N] [--value-size V]
-//           [--update --first K]
+//           [--update --first K] [--purge-every M]
 //
 // Keys are "key/" plus the key number as 12 zero-padded digits (16 bytes,
 // as in make_snapshot); values are V printable ASCII bytes, so slip prints
@@ -12,7 +12,10 @@
 // acks. An existing bucket of that name is deleted first, so every run
 // starts from exactly N revisions. With --update the bucket is kept and N
 // keys from number K (default 0) are written again, with values that differ
-// from the loaded ones: N new revisions on top of the bucket.
+// from the loaded ones: N new revisions on top of the bucket. With
+// --purge-every M nothing is written: every M-th of the N keys from K is
+// purged through the stream purge API with a subject filter, as an
+// operator's tool would, which leaves no marker a watcher could see.
 #include <nats/nats.h>
 
 #include <chrono>
@@ -39,13 +42,14 @@ struct Options {
   std::size_t value_size = 100;
   bool update = false;
   std::uint64_t first = 0;
+  std::uint64_t purge_every = 0;
 };
 
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "kv_load: %s\n"
                "usage: kv_load --server URL --bucket NAME [--keys N] [--value-size V]\n"
-               "               [--update [--first K]]\n",
+               "               [--update [--first K]] [--purge-every M]\n",
                why);
   std::exit(2);
 }
@@ -83,6 +87,9 @@ Options parse(int argc, char** argv) {
       o.value_size = parse_number(value);
     } else if (arg == "--first") {
       o.first = parse_number(value);
+    } else if (arg == "--purge-every") {
+      o.purge_every = parse_number(value);
+      o.update = true;
     } else {
       usage(("unknown argument " + arg).c_str());
     }
@@ -139,6 +146,26 @@ int main(int argc, char** argv) {
     s = js_CreateKeyValue(&kv_raw, js.get(), &cfg);
     kv.reset(kv_raw);
     if (s != NATS_OK) fail("create the bucket", s);
+  }
+
+  if (o.purge_every > 0) {
+    const std::string api = "$JS.API.STREAM.PURGE.KV_" + o.bucket;
+    std::uint64_t purged = 0;
+    char body[512];
+    for (std::uint64_t k = o.first; k < o.first + o.keys; k += o.purge_every) {
+      std::snprintf(body, sizeof(body), "{\"filter\":\"$KV.%s.key/%012" PRIu64 "\"}",
+                    o.bucket.c_str(), k);
+      natsMsg* reply = nullptr;
+      s = natsConnection_RequestString(&reply, nc.get(), api.c_str(), body, 10000);
+      if (s != NATS_OK) fail("stream purge", s);
+      const bool ok = std::strstr(natsMsg_GetData(reply), "\"success\":true") != nullptr;
+      natsMsg_Destroy(reply);
+      if (!ok) fail("stream purge refused", NATS_ERR);
+      ++purged;
+    }
+    std::fprintf(stderr, "kv_load: purged %" PRIu64 " keys of %s through the stream API\n", purged,
+                 o.bucket.c_str());
+    return 0;
   }
 
   std::string value(o.value_size, 'v');

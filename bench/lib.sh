@@ -10,7 +10,7 @@
 # -O2 -g, as scripts/build makes it), builds TARGET... and sets $build.
 bench_build() {
   build="${BENCH_BUILD:-build-bench}"
-  cmake -S . -B "$build" -DSLIP_BUILD_BENCH=ON -DSLIP_BUILD_TESTS=OFF >/dev/null
+  cmake -S . -B "$build" -DSLIP_BUILD_BENCH=ON -DSLIP_BUILD_TESTS=OFF ${BENCH_CMAKE_ARGS:-} >/dev/null
   cmake --build "$build" -j"$(nproc)" --target "$@" >/dev/null
 }
 
@@ -32,13 +32,14 @@ bench_cleanup() {
   rm -rf "$work"
 }
 
-# bench_start_nats: nats-server with JetStream on the first loopback port
+# bench_start_nats: nats-server (BENCH_NATS_SERVER, default the one in PATH)
+# with JetStream on the first loopback port
 # from a random start that nothing answers on, storing in $work/js and
 # logging to $work/nats.log; sets $server_pid and $url once it is ready.
 bench_start_nats() {
   local port=$((20000 + RANDOM % 20000))
   while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
-  nats-server -js -a 127.0.0.1 -p "$port" -sd "$work/js" >"$work/nats.log" 2>&1 &
+  "${BENCH_NATS_SERVER:-nats-server}" -js -a 127.0.0.1 -p "$port" -sd "$work/js" >"$work/nats.log" 2>&1 &
   server_pid=$!
   url="nats://127.0.0.1:$port"
   for _ in $(seq 100); do
@@ -48,6 +49,14 @@ bench_start_nats() {
   done
   echo "nats-server did not start" >&2
   exit 1
+}
+
+# bench_stop_nats: stops the bench_start_nats server and removes its store.
+bench_stop_nats() {
+  kill "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+  rm -rf "$work/js" "$work/nats.log"
 }
 
 now_ns() { date +%s%N; }

@@ -231,7 +231,7 @@ Status run(kv::Bucket& bucket, fold::Store& store, const Options& options, Repor
   }
   if (options.reconcile_at_start && !reconcile_pending) {
     reconcile_pending = true;
-    reconcile_why = "asked for (--reconcile)";
+    reconcile_why = "asked for with --reconcile";
   }
   const std::chrono::milliseconds every =
       options.reconcile_every.value_or(bucket_st->max_age_ns > 0 || bucket_st->allow_msg_ttl
