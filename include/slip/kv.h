@@ -74,6 +74,7 @@ struct BucketStatus {
   std::int64_t marker_ttl_ns = 0;
   std::string compression = "none";  // "none" or "s2"
   std::string mirror;                // the stream this bucket's stream mirrors, if any
+  std::string mirror_external;       // its API prefix when that stream is in another domain
   std::vector<std::string> sources;  // the streams it sources from
   // The server's version and JetStream API level as it reports them with
   // stream information (ADR-44); empty and 0 for servers before 2.11.

@@ -20,8 +20,11 @@ struct Publish {
 
 class NatsBucket final : public kv::Bucket {
  public:
-  NatsBucket(std::shared_ptr<Connection> conn, std::string name)
-      : conn_(std::move(conn)), name_(std::move(name)), prefix_(subject_prefix(name_)) {}
+  NatsBucket(std::shared_ptr<Connection> conn, std::string name, std::string subjects)
+      : conn_(std::move(conn)),
+        name_(std::move(name)),
+        subjects_(std::move(subjects)),
+        prefix_(subject_prefix(subjects_)) {}
 
   const std::string& name() const override { return name_; }
 
@@ -95,7 +98,8 @@ class NatsBucket final : public kv::Bucket {
 
   Status scan(const kv::Scope& scope, bool with_values,
               const std::function<bool(const kv::Entry&)>& visit) override {
-    ConsumerSpec spec{filter_subject(name_, scope), js_DeliverLastPerSubject, 0, !with_values};
+    ConsumerSpec spec{filter_subject(subjects_, scope), js_DeliverLastPerSubject, 0,
+                      !with_values};
     kv::Entry e;
     return read_until_caught_up(*conn_, name_, spec, [&](natsMsg* msg, jsMsgMetaData* meta) {
       decode_entry(msg, prefix_, &e);
@@ -129,7 +133,7 @@ class NatsBucket final : public kv::Bucket {
   Result<kv::BucketStatus> status() override { return bucket_status(*conn_, name_); }
 
   Result<std::unique_ptr<kv::Watcher>> watch(const kv::WatchOptions& options) override {
-    return make_watcher(conn_, name_, options);
+    return make_watcher(conn_, name_, subjects_, options);
   }
 
  private:
@@ -173,13 +177,15 @@ class NatsBucket final : public kv::Bucket {
 
   std::shared_ptr<Connection> conn_;
   std::string name_;
+  std::string subjects_;
   std::string prefix_;
 };
 
 }  // namespace
 
-std::unique_ptr<kv::Bucket> make_bucket(std::shared_ptr<Connection> conn, std::string name) {
-  return std::make_unique<NatsBucket>(std::move(conn), std::move(name));
+std::unique_ptr<kv::Bucket> make_bucket(std::shared_ptr<Connection> conn, std::string name,
+                                        std::string subjects) {
+  return std::make_unique<NatsBucket>(std::move(conn), std::move(name), std::move(subjects));
 }
 
 }  // namespace slip::nats

@@ -65,7 +65,9 @@ class NatsClient final : public kv::Client {
       }
       return status.status();
     }
-    return make_bucket(conn_, name);
+    auto subjects = subject_bucket(*status);
+    if (!subjects) return subjects.status();
+    return make_bucket(conn_, name, std::move(*subjects));
   }
 
   Result<std::unique_ptr<kv::Bucket>> create_bucket(const kv::BucketConfig& config) override {
@@ -92,13 +94,15 @@ class NatsClient final : public kv::Client {
                                 "' already exists with other settings (see 'slip kv status " +
                                 config.name + "')");
       }
-      return make_bucket(conn_, config.name);
+      auto subjects = subject_bucket(*existing);
+      if (!subjects) return subjects.status();
+      return make_bucket(conn_, config.name, std::move(*subjects));
     }
     kvStore* kv = nullptr;
     natsStatus s = js_CreateKeyValue(&kv, conn_->js.get(), &cfg);
     if (kv != nullptr) kvStore_Destroy(kv);
     if (s != NATS_OK) return to_status(s, "create bucket " + config.name);
-    return make_bucket(conn_, config.name);
+    return make_bucket(conn_, config.name, config.name);
   }
 
   Status delete_bucket(const std::string& name) override {
@@ -174,7 +178,11 @@ Result<kv::BucketStatus> bucket_status(Connection& conn, const std::string& buck
   st.allow_msg_ttl = it != config.end() && it->is_boolean() && it->get<bool>();
   st.marker_ttl_ns = num(config, "subject_delete_marker_ttl", std::int64_t{0});
   if (std::string c = str(config, "compression"); !c.empty()) st.compression = c;
-  if (auto m = config.find("mirror"); m != config.end() && m->is_object()) st.mirror = str(*m, "name");
+  if (auto m = config.find("mirror"); m != config.end() && m->is_object()) {
+    st.mirror = str(*m, "name");
+    if (auto ext = m->find("external"); ext != m->end() && ext->is_object())
+      st.mirror_external = str(*ext, "api");
+  }
   if (auto srcs = config.find("sources"); srcs != config.end() && srcs->is_array()) {
     for (const auto& src : *srcs) {
       if (src.is_object()) st.sources.push_back(str(src, "name"));
@@ -189,8 +197,23 @@ Result<kv::BucketStatus> bucket_status(Connection& conn, const std::string& buck
   return st;
 }
 
-std::string filter_subject(const std::string& bucket, const kv::Scope& scope) {
-  std::string base = subject_prefix(bucket);
+Result<std::string> subject_bucket(const kv::BucketStatus& st) {
+  if (st.mirror.empty()) return st.name;
+  if (!st.mirror_external.empty()) {
+    return Status::not_supported("bucket " + st.name + " mirrors " + st.mirror +
+                                 " in another JetStream domain (API prefix " +
+                                 st.mirror_external + "); slip cannot read such a mirror yet: "
+                                 "read the origin bucket in its own domain");
+  }
+  if (st.mirror.rfind("KV_", 0) != 0 || st.mirror.size() == 3) {
+    return Status::not_supported("bucket " + st.name + " mirrors the stream " + st.mirror +
+                                 ", which is not a KV bucket's stream");
+  }
+  return st.mirror.substr(3);
+}
+
+std::string filter_subject(const std::string& subjects, const kv::Scope& scope) {
+  std::string base = subject_prefix(subjects);
   if (scope.prefixes.size() != 1) return base + ">";
   const std::string& p = scope.prefixes.front();
   auto dot = p.find_last_of('.');

@@ -18,16 +18,28 @@ struct Connection {
   std::int64_t wait_ms = 5000;  // JetStream API request timeout
 };
 
-std::unique_ptr<kv::Bucket> make_bucket(std::shared_ptr<Connection> conn, std::string name);
+// NAME is the bucket (its stream is KV_NAME); SUBJECTS the bucket whose
+// subjects its messages carry: NAME itself, or for a bucket whose stream
+// mirrors another bucket's, the origin's ($KV.ORIGIN.key): a mirror keeps
+// the subjects of what it copies, and writes go to the origin through them.
+std::unique_ptr<kv::Bucket> make_bucket(std::shared_ptr<Connection> conn, std::string name,
+                                        std::string subjects);
 Result<std::unique_ptr<kv::Watcher>> make_watcher(std::shared_ptr<Connection> conn,
                                                   const std::string& bucket,
+                                                  const std::string& subjects,
                                                   const kv::WatchOptions& options);
 
-// The subject filter a consumer for SCOPE uses: the bucket's wildcard, or
+// The subject filter a consumer for SCOPE uses (SUBJECTS as above): the
+// bucket's wildcard, or
 // for a single prefix, the longest part of it that ends on a token
 // boundary ('.'), followed by '>'. Keys the filter lets through that do not
 // match the scope are dropped client-side.
-std::string filter_subject(const std::string& bucket, const kv::Scope& scope);
+std::string filter_subject(const std::string& subjects, const kv::Scope& scope);
+
+// The bucket whose subjects the messages of bucket NAME carry, from its
+// status: the origin of a mirror bucket, else NAME. A mirror of a bucket in
+// another JetStream domain is not supported yet.
+Result<std::string> subject_bucket(const kv::BucketStatus& status);
 
 // Stream state of a bucket (for the resume-window check and status).
 Result<kv::BucketStatus> bucket_status(Connection& conn, const std::string& bucket);

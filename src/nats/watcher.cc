@@ -24,12 +24,13 @@ namespace {
 
 class NatsWatcher final : public kv::Watcher {
  public:
-  NatsWatcher(std::shared_ptr<Connection> conn, std::string bucket, kv::WatchOptions options)
+  NatsWatcher(std::shared_ptr<Connection> conn, std::string bucket, const std::string& subjects,
+              kv::WatchOptions options)
       : conn_(std::move(conn)),
         bucket_(std::move(bucket)),
-        prefix_(subject_prefix(bucket_)),
+        prefix_(subject_prefix(subjects)),
         options_(std::move(options)),
-        filter_(filter_subject(bucket_, options_.scope)) {}
+        filter_(filter_subject(subjects, options_.scope)) {}
 
   Status start() {
     ConsumerSpec spec{filter_, js_DeliverLastPerSubject, 0, options_.headers_only};
@@ -301,9 +302,10 @@ class NatsWatcher final : public kv::Watcher {
 
 Result<std::unique_ptr<kv::Watcher>> make_watcher(std::shared_ptr<Connection> conn,
                                                   const std::string& bucket,
+                                                  const std::string& subjects,
                                                   const kv::WatchOptions& options) {
   for (const std::string& p : options.scope.prefixes) SLIP_RETURN_IF_ERROR(kv::validate_prefix(p));
-  auto watcher = std::make_unique<NatsWatcher>(std::move(conn), bucket, options);
+  auto watcher = std::make_unique<NatsWatcher>(std::move(conn), bucket, subjects, options);
   SLIP_RETURN_IF_ERROR(watcher->start());
   return std::unique_ptr<kv::Watcher>(std::move(watcher));
 }
