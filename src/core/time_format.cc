@@ -1,6 +1,7 @@
 #include "core/time_format.h"
 
 #include <chrono>
+#include <limits>
 
 namespace slip {
 
@@ -96,7 +97,7 @@ std::optional<std::int64_t> parse_rfc3339(std::string_view t) {
     ++at;
   } else if (at < t.size() && (t[at] == '+' || t[at] == '-')) {
     auto oh = digits(at + 1, 2), om = digits(at + 4, 2);
-    if (!oh || !om || t[at + 3] != ':') return std::nullopt;
+    if (!oh || !om || t[at + 3] != ':' || *oh > 23 || *om > 59) return std::nullopt;
     offset = (t[at] == '-' ? -1 : 1) * (*oh * 3600 + *om * 60);
     at += 6;
   } else {
@@ -105,6 +106,11 @@ std::optional<std::int64_t> parse_rfc3339(std::string_view t) {
   if (at != t.size()) return std::nullopt;
   const std::int64_t secs = sys_days(ymd).time_since_epoch().count() * 86400 + *h * 3600 +
                             *mi * 60 + *s - offset;
+  // Nanoseconds since the epoch fit in 64 bits from 1677 to 2262 only.
+  if (secs <= std::numeric_limits<std::int64_t>::min() / 1000000000 ||
+      secs >= std::numeric_limits<std::int64_t>::max() / 1000000000) {
+    return std::nullopt;
+  }
   return secs * 1000000000 + nanos;
 }
 

@@ -1,5 +1,8 @@
 #include "nats/message.h"
 
+#include "core/text.h"
+
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -22,6 +25,13 @@ void decode_entry(natsMsg* msg, std::string_view prefix, kv::Entry* entry) {
   const char* reason = nullptr;
   if (natsMsgHeader_Get(msg, "Nats-Marker-Reason", &reason) == NATS_OK && reason != nullptr) {
     entry->reason = reason;
+    // The reason goes into JSON and terminal lines: anything a publisher
+    // put there that is not short UTF-8 text is shown as Unknown.
+    const bool control = std::any_of(entry->reason.begin(), entry->reason.end(), [](char c) {
+      return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+    });
+    if (entry->reason.size() > 64 || control || !is_valid_utf8(entry->reason))
+      entry->reason = "Unknown";
     const bool purge = entry->reason == "MaxAge" || entry->reason == "Purge";
     entry->op = purge ? kv::Operation::kPurge : kv::Operation::kDelete;
   }
