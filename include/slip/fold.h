@@ -46,10 +46,16 @@ struct Origin {
   // stream, whose revisions mean nothing to this fold. 0: not recorded
   // (a fold made before slip recorded it).
   std::int64_t stream_created_ns = 0;
-  // Wall time of the last commit as last recorded, no later than the real
-  // one (the mirror records it from time to time and on a clean stop), so
-  // "how long was the fold away" errs long. 0: not recorded.
+  // Wall time at which the fold was last known caught up with the bucket
+  // (a commit, or an idle moment with nothing pending), as last recorded:
+  // no later than the real one (the mirror records it from time to time
+  // and on a clean stop), so "how long was the fold away" errs long. A
+  // fold still catching up records nothing: markers it has not reached may
+  // be older than its last commit. 0: not recorded.
   std::int64_t last_commit_ns = 0;
+  // A reconcile was due when the fold last ran and has not completed yet:
+  // a crash or a stop in between must not let the next start skip it.
+  bool reconcile_owed = false;
 };
 
 // Whether two origins name the same bucket and scope (the stream identity

@@ -62,6 +62,9 @@ struct BucketStatus {
   bool memory_storage = false;
   std::uint64_t first_sequence = 0;  // oldest revision still held
   std::uint64_t last_sequence = 0;   // newest revision
+  std::uint64_t subjects = 0;        // keys with a revision held (state num_subjects), deletes too
+  std::int64_t max_msgs = -1;        // the stream's message limit (-1: none)
+  bool discard_old = false;          // at a limit, the oldest messages go (else writes are refused)
   std::int64_t created_ns = 0;       // when the bucket was created: tells a recreated bucket apart
   std::int64_t max_age_ns = 0;       // max_age to the nanosecond (0: forever)
   std::string description;
@@ -86,6 +89,9 @@ struct BucketStatus {
   // markers, or (markers or not) per-message TTLs on a bucket that keeps
   // older revisions, where expiry uncovers an older one.
   bool removes_silently() const;
+  // True when the stream's own limits (max_msgs, max_bytes with discard
+  // old) can evict a key's only revision: nothing a watcher sees either.
+  bool evicts_silently() const;
 };
 
 // What a watch covers. Empty prefixes: every key. A prefix is a plain byte

@@ -56,6 +56,7 @@ struct Stats {
   std::atomic<std::uint64_t> reconciles{0};
   std::atomic<std::uint64_t> reconcile_deleted{0};    // keys deleted by reconciles, all told
   std::atomic<std::uint64_t> reconcile_refetched{0};  // keys fetched again by reconciles
+  std::atomic<std::uint64_t> reconcile_failures{0};   // failed reconciles (each retried)
   std::atomic<std::int64_t> last_reconcile_ns{0};     // wall clock; 0 before the first
   std::atomic<std::uint64_t> store_failures{0};
   std::atomic<std::uint64_t> keys{0};           // live keys in the fold
@@ -92,7 +93,8 @@ struct Options {
   bool reconcile_at_start = false;
   // How often a running mirror reconciles. nullopt: every 10 minutes for a
   // bucket with max_age or per-message TTLs (markers or not: a TTL can
-  // uncover an older revision without one), never for other buckets,
+  // uncover an older revision without one) or limits that evict with
+  // discard old (max_msgs, max_bytes), never for other buckets,
   // where only an operator's purge or message delete removes data
   // silently. Zero: never (the start's reconcile still runs).
   std::optional<std::chrono::milliseconds> reconcile_every;

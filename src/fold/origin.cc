@@ -34,6 +34,7 @@ std::string encode_origin(const Origin& origin) {
   j["prefixes"] = origin.prefixes;
   if (origin.stream_created_ns != 0) j["stream_created_ns"] = origin.stream_created_ns;
   if (origin.last_commit_ns != 0) j["last_commit_ns"] = origin.last_commit_ns;
+  if (origin.reconcile_owed) j["reconcile_owed"] = true;
   return j.dump();
 }
 
@@ -58,6 +59,11 @@ Result<Origin> decode_origin(std::string_view json, const std::string& where) {
     if (!it->is_number_integer())
       return Status::corruption(where + ": damaged origin record; move it away to re-record it");
     *field = it->get<std::int64_t>();
+  }
+  if (auto it = j.find("reconcile_owed"); it != j.end()) {
+    if (!it->is_boolean())
+      return Status::corruption(where + ": damaged origin record; move it away to re-record it");
+    origin.reconcile_owed = it->get<bool>();
   }
   return origin;
 }

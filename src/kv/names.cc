@@ -30,6 +30,10 @@ bool BucketStatus::removes_silently() const {
   return allow_msg_ttl && history > 1;
 }
 
+bool BucketStatus::evicts_silently() const {
+  return discard_old && (max_msgs > 0 || max_bytes > 0);
+}
+
 bool Scope::matches(std::string_view key) const {
   if (prefixes.empty()) return true;
   for (const std::string& p : prefixes) {

@@ -82,6 +82,9 @@ std::string prometheus_text(const Stats& stats, const std::string& bucket,
   metric(&out, "slip_mirror_reconcile_refetched_keys_total", "counter",
          "Keys reconciles fetched again: their live revision was not the fold's.", labels,
          static_cast<double>(stats.reconcile_refetched.load()));
+  metric(&out, "slip_mirror_reconcile_failures_total", "counter",
+         "Reconciles that failed (a running mirror retries them after 30 s).", labels,
+         static_cast<double>(stats.reconcile_failures.load()));
   metric(&out, "slip_mirror_last_reconcile_timestamp_seconds", "gauge",
          "Wall-clock time of the last reconcile (0 before the first).", labels,
          static_cast<double>(stats.last_reconcile_ns.load()) / 1e9);

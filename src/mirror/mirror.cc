@@ -71,9 +71,10 @@ class FoldAdapter final : public watch::UpdateSink, public watch::CursorStore {
   std::vector<fold::Mutation> staged_;
 };
 
-// The fold's origin record as this run keeps it: the stream identity, and
-// the wall time of the last commit, written at most every 10 s (and at the
-// end), so that the time recorded is never later than the real one.
+// The fold's origin record as this run keeps it: the stream identity, the
+// wall time at which the fold was last known caught up (written at most
+// every 10 s, and at the end, so that the time recorded is never later
+// than the real one), and whether a reconcile is owed.
 class OriginKeeper {
  public:
   OriginKeeper(fold::Store& store, fold::Origin origin) : store_(store), origin_(std::move(origin)) {}
@@ -86,12 +87,25 @@ class OriginKeeper {
     return write();
   }
 
-  // After a commit: a failure to record the time is not the commit's; the
-  // older time only makes the next start reconcile sooner.
-  void committed(bool force = false) {
-    const std::int64_t now = now_unix_ns();
-    if (!force && now - written_ns_ < 10'000'000'000) return;
-    origin_.last_commit_ns = now;
+  Status set_reconcile_owed(bool owed) {
+    if (origin_.reconcile_owed == owed) return Status::ok();
+    origin_.reconcile_owed = owed;
+    return write();
+  }
+
+  // The fold holds everything the bucket had at about now. A failure to
+  // record the time is not the commit's: an older time only makes the
+  // next start reconcile sooner.
+  void caught_up_now() {
+    caught_up_ns_ = now_unix_ns();
+    if (caught_up_ns_ - written_ns_ >= 10'000'000'000) flush();
+  }
+
+  // At a stop: the last time seen caught up, never the stop's own time,
+  // since updates written after it were not applied.
+  void flush() {
+    if (caught_up_ns_ <= origin_.last_commit_ns) return;
+    origin_.last_commit_ns = caught_up_ns_;
     (void)write();
   }
 
@@ -104,11 +118,13 @@ class OriginKeeper {
   fold::Store& store_;
   fold::Origin origin_;
   std::int64_t written_ns_ = 0;
+  std::int64_t caught_up_ns_ = 0;
 };
 
 // Whether a resume must reconcile: the bucket removes keys without a
-// trace, or the fold was away long enough for limit markers written
-// meanwhile to have expired (with a margin for the catch-up itself).
+// trace, the fold was away long enough for limit markers written
+// meanwhile to have expired (with a margin for the catch-up itself), or an
+// earlier run owed one and stopped before it was done.
 bool resume_needs_reconcile(const kv::BucketStatus& st, const fold::Origin& origin,
                             std::string* why) {
   if (st.removes_silently()) {
@@ -116,12 +132,24 @@ bool resume_needs_reconcile(const kv::BucketStatus& st, const fold::Origin& orig
                                  : "per-message TTLs can uncover older revisions";
     return true;
   }
+  if (st.evicts_silently()) {
+    *why = "the bucket's limits (max_msgs, max_bytes) evict keys without a trace";
+    return true;
+  }
+  if (origin.reconcile_owed) {
+    *why = "an earlier run stopped before its reconcile was done";
+    return true;
+  }
   if (st.marker_ttl_ns == 0) return false;
   if (origin.last_commit_ns == 0) {
-    *why = "the fold's last commit time is not recorded";
+    *why = "the fold's last caught-up time is not recorded";
     return true;
   }
   const std::int64_t away = now_unix_ns() - origin.last_commit_ns;
+  if (away < 0) {
+    *why = "the fold's last caught-up time is in the future (has the clock moved?)";
+    return true;
+  }
   const std::int64_t margin = std::max<std::int64_t>(1'000'000'000, st.marker_ttl_ns / 10);
   if (away + margin > st.marker_ttl_ns) {
     *why = "the fold was away longer than the limit markers live";
@@ -146,7 +174,11 @@ Result<fold::Origin> check_origin(kv::Bucket& bucket, fold::Store& store, const 
 }
 
 // Deletes from the fold every key in scope that the bucket no longer holds.
-Status drop_keys_gone_from_bucket(kv::Bucket& bucket, fold::Store& store, const Options& options) {
+// For a recreated bucket the cursor goes back to 0: the old stream's
+// revisions mean nothing in the new one, and a new bucket with nothing in
+// scope delivers no update whose commit would move it.
+Status drop_keys_gone_from_bucket(kv::Bucket& bucket, fold::Store& store, const Options& options,
+                                  bool recreated) {
   std::unordered_set<std::string> live;
   SLIP_RETURN_IF_ERROR(bucket.scan(options.scope, /*with_values=*/false, [&](const kv::Entry& e) {
     live.insert(e.key);
@@ -169,6 +201,7 @@ Status drop_keys_gone_from_bucket(kv::Bucket& bucket, fold::Store& store, const 
                  "resync: " + std::to_string(live.size()) + " live keys in the bucket, " +
                      std::to_string(deletes.size()) + " stale keys deleted from the fold",
                  {{"live_keys", live.size()}, {"stale_keys", deletes.size()}}});
+  if (recreated) return store.commit(deletes, VersionToken::from_revision(0));
   if (deletes.empty()) return Status::ok();
   // The cursor does not move: the re-read that follows moves it.
   return store.commit(deletes, store.cursor().value_or(VersionToken::from_revision(0)));
@@ -188,19 +221,48 @@ Status run(kv::Bucket& bucket, fold::Store& store, const Options& options, Repor
   OriginKeeper origin(store, std::move(*recorded));
   auto bucket_st = bucket.status();
   if (!bucket_st) return bucket_st.status();
-  const std::int64_t stream_created = bucket_st->created_ns;
+  // What the bucket is: read again after a resync, since the stream may be
+  // another one by then (deleted and created again under the mirror).
+  kv::BucketStatus st = std::move(*bucket_st);
+  auto default_every = [&](const kv::BucketStatus& b) {
+    return options.reconcile_every.value_or(
+        b.max_age_ns > 0 || b.allow_msg_ttl || b.evicts_silently()
+            ? std::chrono::milliseconds(kDefaultReconcileEvery)
+            : std::chrono::milliseconds(0));
+  };
+  std::chrono::milliseconds every = default_every(st);
 
+  const kv::Watcher* current = nullptr;  // the watch under way
   FoldAdapter adapter(store, options, stats);
-  adapter.set_after_commit([&] { origin.committed(); });
+  adapter.set_after_commit([&] {
+    if (current != nullptr && current->caught_up()) origin.caught_up_now();
+  });
   bool resync = false;
   // A stream identity to record once the state-sync after a resync is
   // complete: recorded earlier, a crash in between would resume the old
   // cursor against the new stream.
   bool identity_pending = false;
-  // The bucket no longer holds the updates after the fold's cursor.
-  auto start_resync = [&](const Status& expired, const char* event) -> Status {
-    emit(options, {"warn", event, expired.message(), {{"cursor", stats.cursor}}});
-    SLIP_RETURN_IF_ERROR(drop_keys_gone_from_bucket(bucket, store, options));
+  // The bucket no longer holds the updates after the fold's cursor, or is
+  // another stream than the fold's.
+  auto start_resync = [&](const Status& why, const char* event) -> Status {
+    auto now_st = bucket.status();
+    if (!now_st) return now_st.status();
+    st = std::move(*now_st);
+    every = default_every(st);
+    const std::int64_t known = origin.origin().stream_created_ns;
+    const bool recreated = known != 0 && st.created_ns != 0 && known != st.created_ns;
+    if (recreated && std::string_view(event) == "cursor_expired") {
+      emit(options, {"warn",
+                     "bucket_recreated",
+                     "bucket " + bucket.name() + " was deleted and created again (the stream was "
+                     "created " + format_rfc3339(st.created_ns) + ", the fold's at " +
+                         format_rfc3339(known) + "); resyncing",
+                     {{"cursor", stats.cursor}}});
+    } else {
+      emit(options, {"warn", event, why.message(), {{"cursor", stats.cursor}}});
+    }
+    SLIP_RETURN_IF_ERROR(drop_keys_gone_from_bucket(bucket, store, options, recreated));
+    if (recreated) stats.cursor = r.cursor = 0;
     ++r.resyncs;
     ++stats.resyncs;
     stats.caught_up = false;
@@ -213,36 +275,40 @@ Status run(kv::Bucket& bucket, fold::Store& store, const Options& options, Repor
   std::string reconcile_why;
   if (store.cursor()) {
     const std::int64_t known = origin.origin().stream_created_ns;
-    if (known != 0 && stream_created != 0 && known != stream_created) {
+    if (known != 0 && st.created_ns != 0 && known != st.created_ns) {
       SLIP_RETURN_IF_ERROR(start_resync(
           Status::cursor_expired("bucket " + bucket.name() +
                                  " was deleted and created again since the fold's last run (the "
-                                 "stream was created " + format_rfc3339(stream_created) +
+                                 "stream was created " + format_rfc3339(st.created_ns) +
                                  ", the fold's at " + format_rfc3339(known) +
                                  "): its revisions belong to the old bucket; resyncing"),
           "bucket_recreated"));
     } else {
       // A fold from before identities were recorded adopts this stream.
-      if (known == 0) SLIP_RETURN_IF_ERROR(origin.set_stream(stream_created));
-      reconcile_pending = resume_needs_reconcile(*bucket_st, origin.origin(), &reconcile_why);
+      if (known == 0) SLIP_RETURN_IF_ERROR(origin.set_stream(st.created_ns));
+      reconcile_pending = resume_needs_reconcile(st, origin.origin(), &reconcile_why);
     }
   } else {
-    SLIP_RETURN_IF_ERROR(origin.set_stream(stream_created));
+    SLIP_RETURN_IF_ERROR(origin.set_stream(st.created_ns));
   }
   if (options.reconcile_at_start && !reconcile_pending) {
     reconcile_pending = true;
     reconcile_why = "asked for with --reconcile";
   }
-  const std::chrono::milliseconds every =
-      options.reconcile_every.value_or(bucket_st->max_age_ns > 0 || bucket_st->allow_msg_ttl
-                                           ? std::chrono::milliseconds(kDefaultReconcileEvery)
-                                           : std::chrono::milliseconds(0));
+  // Owed until done: a stop or a crash before then must not let the next
+  // start skip it because the fold looks recent.
+  if (reconcile_pending) SLIP_RETURN_IF_ERROR(origin.set_reconcile_owed(true));
   auto next_reconcile = std::chrono::steady_clock::now() + every;
+  // A failed reconcile under a running mirror is retried, not fatal: the
+  // fold stays as good as the watch keeps it meanwhile.
+  constexpr std::chrono::seconds kReconcileRetry{30};
+  auto retry_at = std::chrono::steady_clock::time_point::min();
 
   auto run_reconcile = [&]() -> Status {
-    auto counts = reconcile(bucket, store, options.scope);
+    auto counts = reconcile(bucket, store, options.scope, options.stop_requested);
     if (!counts) return counts.status().with_context("reconcile");
     reconcile_pending = false;
+    SLIP_RETURN_IF_ERROR(origin.set_reconcile_owed(false));
     next_reconcile = std::chrono::steady_clock::now() + every;
     ++r.reconciles;
     ++stats.reconciles;
@@ -265,17 +331,31 @@ Status run(kv::Bucket& bucket, fold::Store& store, const Options& options, Repor
     reconcile_why.clear();
     return Status::ok();
   };
-  const kv::Watcher* current = nullptr;  // the watch under way
   // Once caught up, with the fold quiescent at its cursor.
   auto maybe_reconcile = [&]() -> Status {
     if (!stats.caught_up && (current == nullptr || !current->caught_up())) return Status::ok();
+    // Initially caught up is not caught up now: a fold lagging behind has
+    // not seen markers older than its last commit.
+    if (current == nullptr || current->caught_up()) origin.caught_up_now();
     if (identity_pending) {
-      SLIP_RETURN_IF_ERROR(origin.set_stream(stream_created));
+      // The state-sync re-read everything in scope: as good as a reconcile.
+      SLIP_RETURN_IF_ERROR(origin.set_stream(st.created_ns));
+      SLIP_RETURN_IF_ERROR(origin.set_reconcile_owed(false));
       identity_pending = false;
     }
-    const bool due = every.count() > 0 && std::chrono::steady_clock::now() >= next_reconcile;
-    if (!reconcile_pending && !due) return Status::ok();
-    return run_reconcile();
+    const auto now = std::chrono::steady_clock::now();
+    const bool due = every.count() > 0 && now >= next_reconcile;
+    if (!(reconcile_pending && now >= retry_at) && !due) return Status::ok();
+    Status s = run_reconcile();
+    if (s || options.once || s.kind() == StatusKind::kInterrupted) return s;
+    reconcile_pending = true;
+    retry_at = now + kReconcileRetry;
+    ++stats.reconcile_failures;
+    emit(options, {"warn",
+                   "reconcile_failed",
+                   s.message() + "; retrying in " + std::to_string(kReconcileRetry.count()) + " s",
+                   {{"retry_s", kReconcileRetry.count()}}});
+    return Status::ok();
   };
 
   for (;;) {
@@ -344,7 +424,7 @@ Status run(kv::Bucket& bucket, fold::Store& store, const Options& options, Repor
     if (auto c = store.cursor(); c && c->revision()) r.cursor = *c->revision();
     if (s.kind() == StatusKind::kInterrupted || (s && options.once) ||
         s.kind() == StatusKind::kCursorExpired) {
-      origin.committed(/*force=*/true);
+      origin.flush();
     }
     if (s.kind() == StatusKind::kInterrupted)
       return Status::ok();                         // committed up to here: a clean stop

@@ -16,9 +16,17 @@
 // than the scan is ever undone. The changes commit with the cursor C
 // unchanged: the cursor never moves backwards, and data and cursor still
 // commit together.
+//
+// A scan that lists too little would delete keys the bucket still has: a
+// sample of the keys about to be deleted is read back one by one first,
+// and if one of them is live at a revision the fold has passed the scan is
+// not trusted and nothing is deleted (check_failed). Changes commit in
+// chunks, between which a stop request ends the reconcile (interrupted),
+// each chunk leaving the fold consistent.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "slip/fold.h"
 #include "slip/kv.h"
@@ -32,6 +40,7 @@ struct ReconcileCounts {
   std::uint64_t millis = 0;     // how long it took
 };
 
-Result<ReconcileCounts> reconcile(kv::Bucket& bucket, fold::Store& store, const kv::Scope& scope);
+Result<ReconcileCounts> reconcile(kv::Bucket& bucket, fold::Store& store, const kv::Scope& scope,
+                                  const std::function<bool()>& stop_requested = {});
 
 }  // namespace slip::mirror

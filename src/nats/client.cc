@@ -1,5 +1,7 @@
 // kv::Client over cnats: connecting, and bucket administration.
 #include <cstring>
+#include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "core/time_format.h"
@@ -150,10 +152,28 @@ Result<kv::BucketStatus> bucket_status(Connection& conn, const std::string& buck
   }
   // Absent, null or mistyped fields read as their defaults: older servers
   // leave out what they do not have.
+  // A number out of the field's range (a negative count, an overflow)
+  // reads as the default too, never as a wrapped value.
   auto num = [](const nlohmann::json& o, const char* name, auto fallback) {
-    auto it = o.find(name);
     using T = decltype(fallback);
-    return it != o.end() && it->is_number() ? it->get<T>() : fallback;
+    auto it = o.find(name);
+    if (it == o.end()) return fallback;
+    if (it->is_number_unsigned()) {
+      const auto v = it->get<std::uint64_t>();
+      return v <= static_cast<std::uint64_t>(std::numeric_limits<T>::max()) ? static_cast<T>(v)
+                                                                            : fallback;
+    }
+    if (it->is_number_integer()) {
+      const auto v = it->get<std::int64_t>();
+      if constexpr (std::is_unsigned_v<T>) {
+        return v >= 0 ? static_cast<T>(v) : fallback;
+      } else {
+        return v >= std::numeric_limits<T>::min() && v <= std::numeric_limits<T>::max()
+                   ? static_cast<T>(v)
+                   : fallback;
+      }
+    }
+    return fallback;
   };
   auto str = [](const nlohmann::json& o, const char* name) {
     auto it = o.find(name);
@@ -165,6 +185,9 @@ Result<kv::BucketStatus> bucket_status(Connection& conn, const std::string& buck
   st.bytes = num(state, "bytes", std::uint64_t{0});
   st.first_sequence = num(state, "first_seq", std::uint64_t{0});
   st.last_sequence = num(state, "last_seq", std::uint64_t{0});
+  st.subjects = num(state, "num_subjects", std::uint64_t{0});
+  st.max_msgs = num(config, "max_msgs", std::int64_t{-1});
+  st.discard_old = str(config, "discard") != "new";  // the server's default is old
   st.created_ns = parse_rfc3339(str(j, "created")).value_or(0);
   st.history = static_cast<int>(num(config, "max_msgs_per_subject", std::int64_t{0}));
   st.max_bytes = num(config, "max_bytes", std::int64_t{-1});
