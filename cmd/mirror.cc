@@ -177,12 +177,38 @@ void register_mirror(CLI::App& parent, Registry& registry) {
       "0 caught up (--once) or stopped by a signal (which abandons an export in flight, even "
       "the final one of --once: see the export_interrupted event); 2 bad arguments; 3 the fold "
       "is damaged; 4 server unavailable, the fold is in use by another mirror, or commits kept "
-      "failing.\n\n" +
+      "failing. A first run that fails (or is stopped) before its first commit leaves no fold "
+      "behind.\n\n" +
           location_environment_help());
   registry.set_runner(app, [o](Context& ctx) { return run_mirror(*o, ctx); });
 }
 
 namespace {
+
+// A first run that fails before its first commit (bad flags found late,
+// an export location that cannot be opened, a consumer the server did not
+// create in time) leaves no fold: an empty file would be a fold without a
+// cursor, which snapshot verify rightly calls damaged.
+class NewFoldCleanup {
+ public:
+  // STORE: the fold this run created, or nullptr for one that existed.
+  NewFoldCleanup(std::unique_ptr<fold::Store>* store, std::string path, std::string backend)
+      : store_(store), path_(std::move(path)), backend_(std::move(backend)) {}
+  ~NewFoldCleanup() {
+    if (store_ == nullptr || !*store_ || (*store_)->cursor()) return;
+    store_->reset();
+    if (Status removed = fold::remove_new_fold(path_, backend_); !removed)
+      std::fprintf(stderr, "slip: warning: %s\n", removed.message().c_str());
+  }
+  NewFoldCleanup(const NewFoldCleanup&) = delete;
+  NewFoldCleanup& operator=(const NewFoldCleanup&) = delete;
+  void keep() { store_ = nullptr; }
+
+ private:
+  std::unique_ptr<fold::Store>* store_;
+  std::string path_;
+  std::string backend_;
+};
 
 // Writes one event to stderr in the chosen format.
 class EventLog {
@@ -239,13 +265,14 @@ Status run_mirror(const MirrorOptions& o, Context& ctx) {
   fold::Options fo;
   fo.sync = o.sync;
   fo.compact_threshold = o.compact_threshold;
-  auto store = backend == "log" ? fold::open_log(o.to, fo) : fold::open_leveldb(o.to, fo);
-  if (!store) return store.status();
-
+  // Connected first: a server that cannot be reached leaves no fold behind.
   auto client = connect_from_flags(o.conn, /*daemon=*/!o.once);
   if (!client) return client.status();
   auto bucket = (*client)->open_bucket(o.bucket);
   if (!bucket) return bucket.status();
+  auto store = backend == "log" ? fold::open_log(o.to, fo) : fold::open_leveldb(o.to, fo);
+  if (!store) return store.status();
+  NewFoldCleanup cleanup(*existing ? nullptr : &*store, o.to, backend);
 
   mirror::Stats stats;
   // Scrapes read the bucket's head through a handle of their own, on the
@@ -344,6 +371,9 @@ Status run_mirror(const MirrorOptions& o, Context& ctx) {
         {"resyncs", report.resyncs},
         {"store_failures", report.store_failures}}});
   if (!s && json) log({"error", "error", s.message(), {}});
+  // Stopped before its first commit, the fold is as unfinished as after a
+  // failure.
+  if (s && !(stop_requested() && !(*store)->cursor())) cleanup.keep();
   (void)ctx;
   return s;
 }

@@ -149,4 +149,10 @@ Result<std::unique_ptr<Store>> open_leveldb(const std::string& path, const Optio
 // fold, nullopt when PATH does not exist.
 Result<std::optional<std::string>> detect_backend(const std::string& path);
 
+// Removes the fold at PATH with BACKEND and what lives beside it (the
+// origin sidecar, the lock file), for a fold this process created and
+// never committed to: a failed first run leaves nothing that looks like a
+// fold. Its store must be closed first.
+Status remove_new_fold(const std::string& path, const std::string& backend);
+
 }  // namespace slip::fold

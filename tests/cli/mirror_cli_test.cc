@@ -323,3 +323,33 @@ TEST_CASE("mirror: a reconcile owed by an earlier run is done at the next start,
   CHECK(fold_model(path) == Model{{"b", "2"}});
   CHECK(slip::test::read_file(path + ".origin").find("reconcile_owed") == std::string::npos);
 }
+
+TEST_CASE("mirror: a first run that fails leaves no fold behind" * doctest::test_suite("nats")) {
+  NatsServer server;
+  REQUIRE(run_slip({"kv", "add", "first", "-s", server.url()}).exit_code == 0);
+  put_value(server, "first", "k", "v");
+  slip::test::TempDir dir;
+  for (const char* backend : {"log", "leveldb"}) {
+    CAPTURE(backend);
+    const std::string path = fold_path(dir, backend);
+    // Found before the fold is opened, and after.
+    auto missing = run_slip({"mirror", "nosuch", "--to", path, "--backend", backend, "--once",
+                             "-s", server.url()});
+    CHECK(missing.exit_code != ec::kOk);
+    CHECK_FALSE(slip::test::file_exists(path));
+    auto late = run_slip({"mirror", "first", "--to", path, "--backend", backend, "--once",
+                          "--reconcile-every", "soon", "-s", server.url()});
+    CHECK(late.exit_code == ec::kUsage);
+    CHECK_FALSE(slip::test::file_exists(path));
+    CHECK_FALSE(slip::test::file_exists(path + ".origin"));
+    CHECK_FALSE(slip::test::file_exists(path + ".lock"));
+    // A fold that existed is never removed, committed to or not.
+    auto ok = run_slip({"mirror", "first", "--to", path, "--backend", backend, "--once", "-s",
+                        server.url()});
+    REQUIRE_MESSAGE(ok.exit_code == ec::kOk, ok.err);
+    auto again = run_slip({"mirror", "first", "--to", path, "--once", "--reconcile-every",
+                           "soon", "-s", server.url()});
+    CHECK(again.exit_code == ec::kUsage);
+    CHECK(fold_model(path) == Model{{"k", "v"}});
+  }
+}
