@@ -1,5 +1,6 @@
 #include "watch.h"
 
+#include "core/time_format.h"
 #include "signals.h"
 #include "watch/cursor_file.h"
 #include "watch_sinks.h"
@@ -72,17 +73,25 @@ void register_watch(CLI::App& parent, Registry& registry) {
       "the "
       "command exited 0 on the batch. A crash therefore re-delivers, never skips. A command that "
       "exits "
-      "non-zero stops the watch with the cursor unchanged.\n\n"
+      "non-zero stops the watch with the cursor unchanged. FILE holds the revision on its first "
+      "line (what head -1 gives a script) and, on the second, stream_created=TIME: the creation "
+      "time of the bucket's stream (RFC 3339), which tells a bucket deleted and created again "
+      "under the same name from the one the cursor was written against. A file of one line "
+      "(from an older slip) adopts the bucket's current stream.\n\n"
       "Before resuming, the bucket's history is checked: if it no longer reaches back to the "
       "cursor, "
       "the updates in between are gone and the watch fails (exit 1) unless --on-expired relist, "
       "which first writes {\"op\":\"RESET\",\"expired_cursor\":N} (text: RESET after @N; "
       "with --exec, the command's input alone): drop what you hold, the whole current state "
-      "follows (keys deleted in the gap appear in no update). "
+      "follows (keys deleted in the gap appear in no update). A cursor file written against a "
+      "stream that is no longer the bucket's (the bucket was deleted and created again) is "
+      "treated the same way: exit 1, or with --on-expired relist the RESET line and the new "
+      "bucket's whole state. "
       "Several prefixes share one consumer over the bucket (nats-server 2.9 has no multi-filter "
       "consumers), so one cursor covers them all.\n\n"
       "EXIT STATUS\n"
-      "0 stopped by --until-caught-up or --count; 1 the cursor expired, or the --exec command "
+      "0 stopped by --until-caught-up or --count; 1 the cursor expired (or belongs to a bucket "
+      "deleted and created again), or the --exec command "
       "failed; "
       "2 bad arguments; 4 server unavailable; 130 interrupted (the batch in hand is finished and "
       "the "
@@ -98,11 +107,13 @@ Status run_watch(const WatchOptions& o, Context& ctx) {
 
   std::optional<watch::CursorFile> cursor_file;
   std::optional<std::uint64_t> resume = o.since;
+  bool from_file = false;  // RESUME is the cursor file's
   if (!o.cursor_file.empty()) {
     cursor_file.emplace(o.cursor_file);
     auto stored = cursor_file->load();
     if (!stored) return stored.status();
     if (*stored) resume = *stored;
+    from_file = stored->has_value();
   }
 
   const bool daemon = !o.until_caught_up && !o.count;
@@ -111,10 +122,13 @@ Status run_watch(const WatchOptions& o, Context& ctx) {
   auto bucket = (*client)->open_bucket(o.bucket);
   if (!bucket) return bucket.status();
 
+  std::optional<std::uint64_t> expired;  // the cursor given up for a relist
   if (cursor_file) {
+    auto st = (*bucket)->status();
+    if (!st) return st.status();
     // A resumable watch is a fold kept elsewhere: say once that it cannot
     // follow the removals this bucket's server makes silently.
-    if (auto st = (*bucket)->status(); st && st->removes_silently()) {
+    if (st->removes_silently()) {
       std::fprintf(stderr,
                    "slip: warning: bucket %s removes keys without telling watchers (max_age or "
                    "per-message TTLs%s): a consumer resuming from %s may keep keys the bucket no "
@@ -122,14 +136,33 @@ Status run_watch(const WatchOptions& o, Context& ctx) {
                    o.bucket.c_str(), st->marker_ttl_ns == 0 ? " without limit markers" : "",
                    o.cursor_file.c_str());
     }
+    // The cursor's revisions belong to the stream it was written against:
+    // a bucket deleted and created again is another stream.
+    const std::int64_t known = cursor_file->stream_created_ns();
+    if (from_file && known != 0 && st->created_ns != 0 &&
+        known != st->created_ns) {
+      Status gone = Status::cursor_expired(
+          "bucket " + o.bucket + " was deleted and created again since the cursor in " +
+          o.cursor_file + " was written (the stream was created " +
+          format_rfc3339(st->created_ns) + ", the cursor's at " + format_rfc3339(known) +
+          "): its revision " + std::to_string(*resume) + " means nothing in the new bucket");
+      if (o.on_expired != "relist") {
+        return Status::cursor_expired(gone.message() +
+                                      "; use --on-expired relist to start over from its state");
+      }
+      std::fprintf(stderr, "slip: warning: %s; relisting the whole bucket\n",
+                   gone.message().c_str());
+      expired = resume;
+      resume.reset();
+    }
+    cursor_file->set_stream_created_ns(st->created_ns);
   }
 
   kv::WatchOptions wo;
   wo.scope.prefixes = o.prefixes;
-  wo.state_sync = !o.updates_only;
+  wo.state_sync = !o.updates_only || expired.has_value();
   wo.resume_after = resume;
   auto watcher = (*bucket)->watch(wo);
-  std::optional<std::uint64_t> expired;
   if (!watcher && watcher.status().kind() == StatusKind::kCursorExpired &&
       o.on_expired == "relist") {
     std::fprintf(stderr, "slip: warning: %s; relisting the whole bucket\n",

@@ -411,3 +411,61 @@ TEST_CASE("watch: a second SIGTERM stops at once; the unfinished batch is not re
   CHECK(slip::test::wait_until([&] { return !alive(); }, 5s));
   if (alive()) ::kill(command, SIGKILL);
 }
+
+TEST_CASE("watch: a cursor file from a bucket deleted and created again is not resumed" * doctest::test_suite("nats")) {
+  NatsServer server;
+  slip::test::TempDir dir;
+  const std::string cursor = dir.file("cursor");
+  {
+    Bucket b(server.url(), "reborn");
+    for (int i = 1; i <= 5; ++i) b.put("old" + std::to_string(i), "v");
+    auto first = b.watch({"--until-caught-up", "--cursor-file", cursor});
+    REQUIRE_MESSAGE(first.exit_code == ec::kOk, first.err);
+  }
+  const std::string written = slip::test::read_file(cursor);
+  CHECK(read_cursor(cursor) == 5);
+  CHECK(written.find("\nstream_created=") != std::string::npos);
+
+  REQUIRE(run_slip({"kv", "rm", "reborn", "-s", server.url()}).exit_code == 0);
+  Bucket again(server.url(), "reborn");
+  // More revisions than the cursor: resumed as the same bucket, new1..new5
+  // would be skipped and only new6..new8 delivered.
+  for (int i = 1; i <= 8; ++i) again.put("new" + std::to_string(i), "n");
+
+  auto refused = again.watch({"--until-caught-up", "--cursor-file", cursor});
+  CHECK(refused.exit_code == ec::kNegative);
+  CHECK(refused.err.find("deleted and created again") != std::string::npos);
+  CHECK(refused.out.empty());
+  CHECK(slip::test::read_file(cursor) == written);  // untouched
+
+  auto relisted = again.watch({"--until-caught-up", "--cursor-file", cursor, "--on-expired",
+                               "relist"});
+  REQUIRE_MESSAGE(relisted.exit_code == ec::kOk, relisted.err);
+  auto lines = json_lines(relisted.out);
+  REQUIRE(lines.size() == 9);
+  CHECK(lines[0]["op"] == "RESET");
+  CHECK(lines[0]["expired_cursor"] == 5);
+  lines.erase(lines.begin());
+  std::map<std::string, std::string> expected;
+  for (int i = 1; i <= 8; ++i) expected["new" + std::to_string(i)] = "n";
+  CHECK(fold(lines) == expected);
+  CHECK(read_cursor(cursor) == 8);
+
+  // Now it is this bucket's cursor: resumed, nothing to deliver.
+  auto resumed = again.watch({"--until-caught-up", "--cursor-file", cursor});
+  CHECK(resumed.exit_code == ec::kOk);
+  CHECK(resumed.out.empty());
+
+  // A one-line file from an older slip adopts the current stream.
+  slip::test::write_file(cursor, "6\n");
+  auto old_format = again.watch({"--until-caught-up", "--cursor-file", cursor});
+  REQUIRE_MESSAGE(old_format.exit_code == ec::kOk, old_format.err);
+  CHECK(json_lines(old_format.out).size() == 2);
+  CHECK(slip::test::read_file(cursor).find("\nstream_created=") != std::string::npos);
+
+  // A damaged identity line is named, not guessed at.
+  slip::test::write_file(cursor, "6\nstream_created=yesterday\n");
+  auto damaged = again.watch({"--until-caught-up", "--cursor-file", cursor});
+  CHECK(damaged.exit_code == ec::kDamaged);
+  CHECK(damaged.err.find("stream_created=yesterday") != std::string::npos);
+}
