@@ -125,6 +125,7 @@ Status apply_fold_origin(const std::optional<fold::Origin>& origin, const Export
                                     ", not of bucket " + o.bucket);
   eo->bucket = origin->bucket;
   if (eo->prefixes.empty()) eo->prefixes = origin->prefixes;
+  eo->stream_created_ns = origin->stream_created_ns;
   return Status::ok();
 }
 

@@ -36,7 +36,8 @@ class TempPath;
 
 namespace slip::artifact {
 
-inline constexpr int kSchemaVersion = 1;
+// 2 adds stream_created; version 1 manifests are still read.
+inline constexpr int kSchemaVersion = 2;
 // zstd level 1, not zstd's own default of 3: on config-like values it
 // compresses about as well (bench/export_bench.sh's 1M-key JSON fold: 22.8%
 // of the log at level 1, 23.3% at level 3) in about 60% of the CPU time,
@@ -55,6 +56,11 @@ struct Manifest {
   VersionToken cursor;
   std::uint64_t entries = 0;
   std::int64_t created_ns = 0;
+  // The creation time of the bucket's stream the fold was read from (the
+  // fold origin's stream_created_ns): a fold imported from the artifact
+  // resyncs against a bucket deleted and created again since. 0: unknown
+  // (an artifact of schema 1, or a fold from before identities).
+  std::int64_t stream_created_ns = 0;
   std::string payload;      // object key relative to the location prefix
   std::string compression;  // "zstd"
   int compression_level = kDefaultLevel;
@@ -91,6 +97,9 @@ using Progress = std::function<void(std::uint64_t done, std::uint64_t total)>;
 struct ExportOptions {
   std::string bucket;                 // the bucket the fold mirrors: names the artifact set
   std::vector<std::string> prefixes;  // export only these keys (and record the scope)
+  // The stream the fold was read from (fold::Origin::stream_created_ns);
+  // 0: read from the store's origin record when it has one.
+  std::int64_t stream_created_ns = 0;
   int level = kDefaultLevel;          // zstd level
   int workers = 0;                    // zstd worker threads; 0: one per CPU
   // After publishing: keep the KEEP newest artifacts, delete older ones

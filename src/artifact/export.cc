@@ -289,6 +289,7 @@ Manifest new_manifest(const ExportOptions& o, const VersionToken& cursor) {
   m.compression_level = o.level;
   m.zstd_version = ZSTD_versionString();
   m.created_ns = now_unix_ns();
+  m.stream_created_ns = o.stream_created_ns;
   return m;
 }
 
@@ -401,6 +402,11 @@ Result<std::unique_ptr<StagedArtifact>> stage(fold::Store& store, const ExportOp
   auto cursor = store.cursor();
   if (!cursor) return no_cursor_to_export();
   Manifest m = new_manifest(o, *cursor);
+  if (m.stream_created_ns == 0) {
+    auto origin = store.origin();
+    if (!origin) return origin.status();
+    if (*origin) m.stream_created_ns = (*origin)->stream_created_ns;
+  }
   const std::uint64_t total = o.prefixes.empty() ? store.size() : 0;
   const std::vector<std::string> scope = m.scope;
   return stage_stream(o, std::move(m), [&](const Sink& sink, Manifest*) {

@@ -194,7 +194,16 @@ Status fetch_verified(location::Location& loc, const Manifest& m, const std::str
 namespace {
 
 // The fold's origin record: what `slip mirror` checks before resuming it.
-fold::Origin origin_of(const Manifest& m) { return fold::make_origin(m.bucket, m.scope); }
+// The stream identity travels with it, so that a mirror resuming the
+// imported fold against a bucket deleted and created again resyncs. An
+// artifact without one (schema 1) owes a reconcile: the mirror's first
+// resume compares every key with the bucket instead of trusting the cursor.
+fold::Origin origin_of(const Manifest& m) {
+  fold::Origin origin = fold::make_origin(m.bucket, m.scope);
+  origin.stream_created_ns = m.stream_created_ns;
+  origin.reconcile_owed = m.stream_created_ns == 0;
+  return origin;
+}
 
 // Builds a LevelDB fold in DIR from the verified snapshot at SNAP.
 Status build_leveldb(const std::string& snap, const std::string& dir, const Manifest& m,

@@ -26,6 +26,10 @@ json content_json(const Manifest& m) {
   j["entries"] = m.entries;
   j["created"] = format_rfc3339(m.created_ns);
   j["created_ns"] = m.created_ns;
+  if (m.stream_created_ns != 0) {
+    j["stream_created"] = format_rfc3339(m.stream_created_ns);
+    j["stream_created_ns"] = m.stream_created_ns;
+  }
   j["payload"] = m.payload;
   j["compression"] = m.compression;
   j["compression_level"] = m.compression_level;
@@ -61,6 +65,9 @@ std::string artifact_id(const Manifest& m) {
   j["compression"] = m.compression;
   j["compression_level"] = m.compression_level;
   j["zstd_version"] = m.zstd_version;
+  // Not stream_created_ns: the id names the content, and the same keys at
+  // the same cursor exported with and without a known stream are one
+  // artifact. Reusing one whose stream is unknown only costs a reconcile.
   return Sha256::hex_of(dump(j)).substr(0, 32);
 }
 
@@ -86,6 +93,10 @@ Result<Manifest> Manifest::parse(std::string_view text) {
   Manifest m;
   try {
     m.schema_version = j.at("schema_version").get<int>();
+    if (m.schema_version < 1) {
+      return Status::corruption("manifest: unsupported schema version " +
+                                std::to_string(m.schema_version));
+    }
     if (m.schema_version > kSchemaVersion) {
       return Status::not_supported("manifest schema version " + std::to_string(m.schema_version) +
                                    " is newer than this slip understands (" +
@@ -101,6 +112,11 @@ Result<Manifest> Manifest::parse(std::string_view text) {
     m.cursor = *cursor;
     m.entries = j.at("entries").get<std::uint64_t>();
     m.created_ns = j.at("created_ns").get<std::int64_t>();
+    if (auto it = j.find("stream_created_ns"); it != j.end()) {
+      if (m.schema_version < 2) return Status::corruption("manifest: stream_created in schema 1");
+      m.stream_created_ns = it->get<std::int64_t>();
+      if (m.stream_created_ns <= 0) return Status::corruption("manifest: bad stream_created_ns");
+    }
     m.payload = j.at("payload").get<std::string>();
     m.compression = j.at("compression").get<std::string>();
     m.compression_level = j.at("compression_level").get<int>();

@@ -521,3 +521,45 @@ TEST_CASE_FIXTURE(CfgBucket,
         std::string::npos);
   CHECK(bucket_contents(*restored) == data);
 }
+
+TEST_CASE_FIXTURE(CfgBucket,
+                  "export: the manifest records the bucket's stream; an import of it resyncs "
+                  "against a bucket deleted and created again" * doctest::test_suite("nats")) {
+  fill(*cfg, 40);
+  auto st = cfg->status();
+  REQUIRE(st.is_ok());
+  const std::int64_t created = st->created_ns;
+  REQUIRE(created > 0);
+  const std::string loc = "file://" + tmp.file("exports");
+  mirror_once(server, "cfg", tmp.file("fold.snap"));
+  // From a fold (its origin) and straight from the bucket: both record it.
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--from", tmp.file("fold.snap"), "--to", loc},
+           {"--bucket", "cfg", "--to", "file://" + tmp.file("live"), "-s", server.url()}}) {
+    auto j = export_json(args);
+    const std::string dir = args[3].substr(std::string("file://").size());
+    auto manifest = nlohmann::json::parse(slip::test::read_file(
+        dir + "/cfg/artifacts/" + j["id"].get<std::string>() + ".json"));
+    CHECK(manifest["schema_version"] == 2);
+    CHECK(manifest["stream_created_ns"] == created);
+  }
+  for (const char* backend : {"log", "leveldb"}) {
+    REQUIRE(run_slip({"import", loc, "--to", tmp.file(std::string("imp-") + backend), "--backend",
+                      backend})
+                .exit_code == ec::kOk);
+  }
+  // The bucket is deleted and created again, and written past the old
+  // cursor: sequences alone would resume the imported folds into it.
+  REQUIRE(client->delete_bucket("cfg").is_ok());
+  cfg = bucket_of(*client, "cfg");
+  for (int i = 0; i < 60; ++i) REQUIRE(cfg->put("new." + std::to_string(i), "v").is_ok());
+  const Model now = bucket_contents(*cfg);
+  for (const char* backend : {"log", "leveldb"}) {
+    CAPTURE(backend);
+    const std::string path = tmp.file(std::string("imp-") + backend);
+    std::string err;
+    mirror_once(server, "cfg", path, &err);
+    CHECK_MESSAGE(err.find("deleted and created again") != std::string::npos, err);
+    CHECK(fold_model(path) == now);
+  }
+}
