@@ -103,7 +103,8 @@ std::unique_ptr<CLI::App> build_app(Registry& registry) {
   set_long_help(app.get(),
                 "EXIT STATUS\n"
                 "0 success; 1 a negative answer (not found, differences, CAS lost, torn tail); "
-                "2 usage error or bad input; 3 damaged data (corrupted or invalid snapshot or "
+                "2 usage error or bad input, also a request the server refuses as it is (see JETSTREAM "
+                "ERRORS in slip(1)); 3 damaged data (corrupted or invalid snapshot or "
                 "artifact); 4 unavailable (server unreachable, timeout, permission, disk full); "
                 "130 interrupted (SIGINT or SIGTERM: watch, mirror and a restore finish the batch "
                 "in hand and record their cursor first, export stops between chunks and "

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "generate.h"
+#include "nats/js_errors.h"
 
 namespace slip::cli {
 
@@ -235,6 +236,23 @@ void exit_status_section(std::string* page, const CommandDoc& cmd) {
   page->append(".TE\n");
 }
 
+// slip(1)'s JETSTREAM ERRORS: the table behind every JetStream error's exit
+// status, as the code holds it (src/nats/js_errors.cc).
+void jetstream_errors_section(std::string* page) {
+  section(page, "JETSTREAM ERRORS");
+  page->append(roff(std::string(nats::js_error_fallback_rule()))).append("\n");
+  page->append(".TS\ntab(@) nokeep;\nlB l lx.\n");
+  for (const nats::JsErrorRule& rule : nats::js_error_rules()) {
+    page->append(std::to_string(rule.err_code))
+        .append("@")
+        .append(std::to_string(nats::js_error_exit_code(rule.cls)))
+        .append("@T{\n")
+        .append(roff(std::string(rule.meaning)))
+        .append("\nT}\n");
+  }
+  page->append(".TE\n");
+}
+
 // Man page names mentioned in TEXT, like "slip-snapshot(5)".
 void find_references(const std::string& text, std::set<std::pair<char, std::string>>* refs) {
   static const std::regex kRef(R"(([a-z][a-z0-9_.-]*)\(([1-9])\))");
@@ -312,6 +330,7 @@ std::string man_page(const CommandDoc& cmd, const std::vector<const CommandDoc*>
   }
 
   exit_status_section(&page, cmd);
+  if (cmd.is_root()) jetstream_errors_section(&page);
 
   const std::string refs = see_also(cmd, ancestors);
   if (!refs.empty()) {

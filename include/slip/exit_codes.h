@@ -9,7 +9,7 @@ namespace slip::exit_code {
 inline constexpr int kOk = 0;  // success
 inline constexpr int kNegative =
     1;                            // a negative answer: not found, CAS lost, differences, torn tail
-inline constexpr int kUsage = 2;  // usage error or bad input
+inline constexpr int kUsage = 2;  // usage error or bad input, a request the server refuses
 inline constexpr int kDamaged = 3;        // damaged data: corrupted or invalid snapshot or artifact
 inline constexpr int kUnavailable = 4;    // server unreachable, timeout, permission, disk full
 inline constexpr int kInterrupted = 130;  // SIGINT or SIGTERM

@@ -223,13 +223,13 @@ Result<kv::BucketStatus> bucket_status(Connection& conn, const std::string& buck
 Result<std::string> subject_bucket(const kv::BucketStatus& st) {
   if (st.mirror.empty()) return st.name;
   if (!st.mirror_external.empty()) {
-    return Status::not_supported("bucket " + st.name + " mirrors " + st.mirror +
+    return Status::invalid_argument("bucket " + st.name + " mirrors " + st.mirror +
                                  " in another JetStream domain (API prefix " +
                                  st.mirror_external + "); slip cannot read such a mirror yet: "
                                  "read the origin bucket in its own domain");
   }
   if (st.mirror.rfind("KV_", 0) != 0 || st.mirror.size() == 3) {
-    return Status::not_supported("bucket " + st.name + " mirrors the stream " + st.mirror +
+    return Status::invalid_argument("bucket " + st.name + " mirrors the stream " + st.mirror +
                                  ", which is not a KV bucket's stream");
   }
   return st.mirror.substr(3);

@@ -1,5 +1,6 @@
 #include "nats/js_api.h"
 
+#include "nats/js_errors.h"
 #include "nats/nats_status.h"
 
 namespace slip::nats {
@@ -17,19 +18,8 @@ struct TooDeep {};
 
 Status js_api_error(int code, int err_code, const std::string& description,
                     std::string_view what) {
-  const std::string msg = std::string(what) + ": " + description;
-  switch (err_code) {
-    case JSStreamNotFoundErr:
-    case JSNoMessageFoundErr: return Status::not_found(msg);
-    case JSStreamWrongLastSequenceErr: return Status::conflict(msg);
-    default: break;
-  }
-  // The HTTP-like code says whose fault it is: the request's (4xx, but a
-  // permission denial is the operator's environment), or the server's.
-  if (code >= 400 && code < 500 && code != 403 && code != 408) {
-    return Status::invalid_argument(msg);
-  }
-  return Status::unavailable(msg);
+  return js_error_status(classify_js_error(code, err_code, description),
+                         std::string(what) + ": " + description);
 }
 
 Result<nlohmann::json> js_api_request(Connection& conn, std::string_view api,

@@ -23,7 +23,8 @@ Result<nlohmann::json> js_api_request(Connection& conn, std::string_view api,
                                       std::string_view body, std::string_view what);
 
 // The Status for a JetStream API error answer: CODE is its HTTP-like code,
-// ERR_CODE the JetStream error code, DESCRIPTION the server's words.
+// ERR_CODE the JetStream error code, DESCRIPTION the server's words; the
+// class comes from the one table in js_errors.h.
 Status js_api_error(int code, int err_code, const std::string& description,
                     std::string_view what);
 

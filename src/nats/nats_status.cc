@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "nats/js_errors.h"
+
 namespace slip::nats {
 
 Status to_status(natsStatus s, std::string_view what, jsErrCode jerr) {
@@ -18,12 +20,13 @@ Status to_status(natsStatus s, std::string_view what, jsErrCode jerr) {
     }
   }
   std::string msg = std::string(what) + ": " + detail;
-  switch (static_cast<int>(jerr)) {
-    case JSStreamWrongLastSequenceErr:
+  if (jerr != 0) {
+    // The server answered and refused: its err_code says whether to retry.
+    const JsErrorClass cls = classify_js_error(0, static_cast<int>(jerr), detail);
+    if (cls == JsErrorClass::kConflict) {
       return Status::conflict(std::string(what) + ": revision mismatch (" + detail + ")");
-    case JSStreamNotFoundErr: return Status::not_found(msg);
-    case JSNoMessageFoundErr: return Status::not_found(msg);
-    default: break;
+    }
+    return js_error_status(cls, msg);
   }
   switch (s) {
     case NATS_NOT_FOUND: return Status::not_found(msg);
@@ -41,7 +44,8 @@ Status to_status(natsStatus s, std::string_view what, jsErrCode jerr) {
     case NATS_SECURE_CONNECTION_REQUIRED:
     case NATS_SECURE_CONNECTION_WANTED: return Status::unavailable(msg);
     case NATS_INVALID_ARG:
-    case NATS_INVALID_SUBJECT: return Status::invalid_argument(msg);
+    case NATS_INVALID_SUBJECT:
+    case NATS_MAX_PAYLOAD: return Status::invalid_argument(msg);
     default: return Status::unavailable(msg);
   }
 }
