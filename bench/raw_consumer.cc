@@ -31,7 +31,7 @@ using slip::nats::ConnectionPtr;
 using slip::nats::JsCtxPtr;
 using slip::nats::MetaPtr;
 using slip::nats::MsgPtr;
-using slip::nats::SubscriptionPtr;
+using slip::nats::Subscription;
 
 constexpr std::int64_t kNextTimeoutMs = 1000;
 constexpr int kIdleLimit = 10;  // timeouts in a row before giving up
@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
   jsErrCode jerr = static_cast<jsErrCode>(0);
   natsSubscription* sub_raw = nullptr;
   s = js_SubscribeSync(&sub_raw, js.get(), filter.c_str(), nullptr, &so, &jerr);
-  SubscriptionPtr sub(sub_raw);
+  Subscription sub(nc.get(), sub_raw);  // declared after nc: dropped before it
   if (s != NATS_OK) fail("subscribe", s);
   natsSubscription_SetPendingLimits(sub.get(), -1, -1);
 

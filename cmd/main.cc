@@ -1,3 +1,5 @@
+#include <nats/nats.h>
+
 #include <csignal>
 #include <cstdio>
 #include <string>
@@ -10,5 +12,9 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   std::vector<std::string> args(argv + 1, argv + argc);
   slip::cli::Output out;
-  return slip::cli::run_main(args, out, stderr);
+  const int code = slip::cli::run_main(args, out, stderr);
+  // Every connection is gone with run_main; let cnats' own threads (timers,
+  // async callbacks) finish before exit tears down what they use.
+  nats_CloseAndWait(1000);
+  return code;
 }

@@ -18,7 +18,7 @@ Result<OrderedConsumer> OrderedConsumer::start(Connection& conn, const std::stri
   natsSubscription* raw = nullptr;
   natsStatus s = js_SubscribeSync(&raw, conn.js.get(), spec.filter.c_str(), nullptr, &so, &jerr);
   OrderedConsumer consumer;
-  consumer.sub_.reset(raw);
+  consumer.sub_ = Subscription(conn.nc.get(), raw);
   if (s != NATS_OK) return to_status(s, "subscribe to bucket " + bucket, jerr);
   natsSubscription_SetPendingLimits(raw, -1, -1);
   if (!spec.count_pending) return consumer;

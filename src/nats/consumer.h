@@ -50,7 +50,7 @@ class OrderedConsumer {
   std::optional<std::uint64_t> server_pending();
 
  private:
-  SubscriptionPtr sub_;
+  Subscription sub_;  // dropped safely (see Subscription)
   std::optional<std::uint64_t> initial_pending_;
 };
 

@@ -281,11 +281,13 @@ class NatsWatcher final : public kv::Watcher {
     return Status::ok();
   }
 
-  std::shared_ptr<Connection> conn_;
+  std::shared_ptr<Connection> conn_;  // declared first: outlives consumer_'s subscription
   std::string bucket_;
   std::string prefix_;
   kv::WatchOptions options_;
   std::string filter_;
+  // reset() (recover, a gap, a stall) unsubscribes and waits for cnats'
+  // reader thread before destroying the subscription (see Subscription).
   std::optional<OrderedConsumer> consumer_;
   std::uint64_t position_ = 0;
   std::uint64_t pending_ = 0;

@@ -2,14 +2,17 @@
 // cursor expiry, several prefixes, --exec, and server restarts and node
 // loss with no gap and no duplicate.
 #include <doctest/doctest.h>
+#include <nats/nats.h>
 #include <signal.h>
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 
+#include "nats/handles.h"
 #include "slip/exit_codes.h"
 #include "support/background.h"
 #include "support/files.h"
@@ -92,6 +95,57 @@ void check_no_gap_no_duplicate(const std::vector<json>& updates, std::uint64_t f
     CAPTURE(i);
     CHECK(updates[i]["revision"] == first + i);
   }
+}
+
+// Writes N keys (key.0 .. key.N-1, 100-byte values) into the existing
+// bucket BUCKET with cnats' async publish: one `slip kv put` per key would
+// take minutes for a big bucket.
+void fill_bucket(const std::string& url, const std::string& bucket, int n) {
+  natsConnection* nc_raw = nullptr;
+  REQUIRE(natsConnection_ConnectTo(&nc_raw, url.c_str()) == NATS_OK);
+  slip::nats::ConnectionPtr nc(nc_raw);
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.PublishAsync.MaxPending = 4096;
+  // Runs on cnats' thread; read only after every ack has been handled.
+  int failures = 0;
+  jo.PublishAsync.ErrHandler = [](jsCtx*, jsPubAckErr*, void* closure) {
+    ++*static_cast<int*>(closure);
+  };
+  jo.PublishAsync.ErrHandlerClosure = &failures;
+  jsCtx* js_raw = nullptr;
+  REQUIRE(natsConnection_JetStream(&js_raw, nc.get(), &jo) == NATS_OK);
+  slip::nats::JsCtxPtr js(js_raw);
+  const std::string value(100, 'v');
+  natsStatus s = NATS_OK;
+  for (int i = 0; i < n && s == NATS_OK; ++i) {
+    const std::string subject = "$KV." + bucket + ".key." + std::to_string(i);
+    // A stall (MaxPending acks outstanding) is a timeout: retry.
+    while ((s = js_PublishAsync(js.get(), subject.c_str(), value.data(),
+                                static_cast<int>(value.size()), nullptr)) == NATS_TIMEOUT) {
+    }
+  }
+  REQUIRE_MESSAGE(s == NATS_OK, natsStatus_GetText(s));
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.MaxWait = 30000;
+  REQUIRE(js_PublishAsyncComplete(js.get(), &po) == NATS_OK);
+  REQUIRE(failures == 0);
+}
+
+// Exit codes seen, with how often: -1 still running at the limit, 128+N
+// killed by signal N (139 SIGSEGV, 134 SIGABRT).
+using Outcomes = std::map<int, int>;
+
+Outcomes all_exit(int code, int runs) { return Outcomes{{code, runs}}; }
+
+std::string describe(const Outcomes& outcomes) {
+  std::string text;
+  for (const auto& [code, n] : outcomes) {
+    text += (code < 0 ? std::string("hang") : "exit " + std::to_string(code)) + " x" +
+            std::to_string(n) + "; ";
+  }
+  return text;
 }
 
 }  // namespace
@@ -468,4 +522,85 @@ TEST_CASE("watch: a cursor file from a bucket deleted and created again is not r
   auto damaged = again.watch({"--until-caught-up", "--cursor-file", cursor});
   CHECK(damaged.exit_code == ec::kDamaged);
   CHECK(damaged.err.find("stream_created=yesterday") != std::string::npos);
+}
+
+// cnats' reader thread delivering a message to a subscription that the
+// main thread destroys at the same moment used to crash slip on the way
+// out (SIGSEGV, SIGABRT, or a hang). Every way a watch ends while a big
+// state-sync is streaming must end with its own exit status: --count, a
+// SIGTERM, and a reader that closes the pipe.
+TEST_CASE("watch: ending mid-stream over 50,000 keys never crashes or hangs" * doctest::test_suite("nats")) {
+  constexpr int kCountRuns = 100;
+  constexpr int kTermRuns = 50;
+  constexpr int kPipeRuns = 50;
+  constexpr auto kRunLimit = 15s;  // a hang fails the run; a clean one takes a fraction of a second
+  NatsServer server;
+  Bucket b(server.url(), "big");
+  fill_bucket(server.url(), "big", 50000);
+  slip::test::TempDir dir;
+  const std::string out = dir.file("out");
+  const std::vector<std::string> watch{SLIP_BINARY, "watch", "big", "-s", server.url()};
+  std::string first_failure;
+  auto note = [&](int code, int expected) {
+    if (code != expected && first_failure.empty())
+      first_failure = "exit " + std::to_string(code) + ": " + slip::test::read_file(out + ".err");
+  };
+  // Seconds per phase, for the log: all of it should take about a minute
+  // at most (nats-server 2.9 is the slowest to start a 50,000-key watch).
+  std::string phases;
+  auto phase_start = std::chrono::steady_clock::now();
+  auto phase_done = [&](const char* name) {
+    const auto now = std::chrono::steady_clock::now();
+    phases += std::string(name) + " " +
+              std::to_string(std::chrono::duration<double>(now - phase_start).count()) + " s; ";
+    phase_start = now;
+  };
+
+  Outcomes counted;
+  for (int i = 0; i < kCountRuns; ++i) {
+    std::vector<std::string> argv = watch;
+    argv.insert(argv.end(), {"--count", "50"});
+    slip::test::BackgroundProcess p(argv, out);
+    const int code = p.wait(kRunLimit);  // on a hang the destructor kills it
+    ++counted[code];
+    note(code, ec::kOk);
+  }
+  phase_done("--count");
+  CHECK_MESSAGE(counted == all_exit(ec::kOk, kCountRuns), (describe(counted) + first_failure));
+
+  Outcomes terminated;
+  for (int i = 0; i < kTermRuns; ++i) {
+    slip::test::BackgroundProcess p(watch, out);
+    int code = -1;
+    if (slip::test::wait_until([&] { return std::filesystem::file_size(out) > 0; }, kRunLimit)) {
+      ::kill(p.pid(), SIGTERM);
+      code = p.wait(kRunLimit);
+    }
+    ++terminated[code];
+    note(code, ec::kInterrupted);
+  }
+  phase_done("SIGTERM");
+  CHECK_MESSAGE(terminated == all_exit(ec::kInterrupted, kTermRuns),
+                (describe(terminated) + first_failure));
+
+  // slip's own status, not head's: bash reports a signal death as 128+N,
+  // and a hang as 137 (timeout kills slip itself, which killing bash would
+  // not).
+  Outcomes piped;
+  const std::string limit = std::to_string(kRunLimit.count());
+  for (int i = 0; i < kPipeRuns; ++i) {
+    slip::test::BackgroundProcess p(
+        {"bash", "-c",
+         "timeout -s KILL " + limit +
+             " \"$0\" watch big -s \"$1\" | head -3; exit ${PIPESTATUS[0]}",
+         SLIP_BINARY, server.url()},
+        out);
+    const int code = p.wait(kRunLimit + 5s);
+    ++piped[code];
+    note(code, ec::kOk);
+  }
+  phase_done("pipe");
+  CHECK_MESSAGE(piped == all_exit(ec::kOk, kPipeRuns), (describe(piped) + first_failure));
+
+  MESSAGE((kCountRuns + kTermRuns + kPipeRuns) << " watch runs over 50,000 keys: " << phases);
 }
