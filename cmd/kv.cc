@@ -1,5 +1,6 @@
 #include "kv.h"
 
+#include "core/duration.h"
 #include "core/time_format.h"
 #include "json_fields.h"
 
@@ -34,6 +35,17 @@ Result<std::unique_ptr<kv::Bucket>> open_bucket(const ConnectionFlags& conn,
   if (!c) return c.status();
   *client = std::move(*c);
   return (*client)->open_bucket(bucket);
+}
+
+Result<std::chrono::nanoseconds> parse_ttl(const std::string& text, const char* flag) {
+  auto d = parse_duration(text);
+  if (!d) return d.status().with_context(flag);
+  if (*d < std::chrono::seconds(1) || *d % std::chrono::seconds(1) != d->zero()) {
+    return Status::invalid_argument(std::string(flag) + ": '" + text +
+                                    "' is not a whole number of seconds of at least 1s (the "
+                                    "server keeps TTLs in seconds)");
+  }
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(*d);
 }
 
 std::string entry_json(const kv::Entry& e, bool with_value) {

@@ -20,6 +20,7 @@ struct KvKeyOptions {
   std::string key;
   std::optional<std::string> value;  // absent: read standard input
   std::optional<std::uint64_t> revision;
+  std::string ttl;  // create, purge: a per-message TTL; put: refused
   bool json = false;
 };
 
@@ -35,7 +36,12 @@ struct KvBucketOptions {
   int replicas = 1;
   std::string storage = "file";
   std::string description;
+  std::string marker_ttl;  // limit markers (nats-server 2.11+)
 };
+
+// A --ttl or --marker-ttl value (FLAG names it in errors): a duration of
+// whole seconds, at least 1s, as the server keeps them.
+Result<std::chrono::nanoseconds> parse_ttl(const std::string& text, const char* flag);
 
 // Validates the names, connects, and opens the bucket.
 Result<std::unique_ptr<kv::Bucket>> open_bucket(const ConnectionFlags& conn,

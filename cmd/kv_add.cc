@@ -39,6 +39,10 @@ void register_kv_add(CLI::App& parent, Registry& registry) {
   app->add_option("--max-age", o->max_age,
                   "Age after which revisions expire (e.g. 24h; default never)")
       ->type_name("DURATION");
+  app->add_option("--marker-ttl", o->marker_ttl,
+                  "Keep a marker this long when max-age removes a key, and allow per-message "
+                  "TTLs (e.g. 1m; whole seconds; nats-server 2.11+)")
+      ->type_name("DURATION");
   app->add_option("--replicas", o->replicas, "Replicas in a cluster (1-5, default 1)")
       ->type_name("N");
   app->add_option("--storage", o->storage, "file or memory (default file)")
@@ -48,8 +52,13 @@ void register_kv_add(CLI::App& parent, Registry& registry) {
   add_connection_flags(app, o->conn);
   set_long_help(app,
                 "Creates the bucket, or does nothing when it exists with the same settings.\n\n"
+                "--marker-ttl (natscli's spelling) turns on limit markers: when --max-age removes "
+                "the last revision of a key, the server writes a marker that watchers see, and "
+                "removes it after DURATION. It also allows per-message TTLs (kv create --ttl, kv "
+                "purge --ttl). It needs nats-server 2.11 or later; an older server is refused "
+                "before anything is created.\n\n"
                 "EXIT STATUS\n0 created or already there; 1 exists with other settings; 2 bad name "
-                "or setting; 4 server unavailable.");
+                "or setting, or --marker-ttl on a server before 2.11; 4 server unavailable.");
   registry.set_runner(app, [o](Context& ctx) { return run_kv_add(*o, ctx); });
 
   auto r = std::make_shared<KvBucketOptions>();
@@ -79,6 +88,11 @@ Status run_kv_add(const KvBucketOptions& o, Context& ctx) {
     auto age = parse_duration(o.max_age);
     if (!age) return age.status().with_context("--max-age");
     cfg.max_age = std::chrono::duration_cast<std::chrono::seconds>(*age);
+  }
+  if (!o.marker_ttl.empty()) {
+    auto ttl = parse_ttl(o.marker_ttl, "--marker-ttl");
+    if (!ttl) return ttl.status();
+    cfg.marker_ttl = *ttl;
   }
   auto client = connect_from_flags(o.conn);
   if (!client) return client.status();

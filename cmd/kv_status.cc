@@ -19,7 +19,48 @@ nlohmann::json status_json(const kv::BucketStatus& s) {
           {"replicas", s.replicas},
           {"storage", s.memory_storage ? "memory" : "file"},
           {"first_revision", s.first_sequence},
-          {"last_revision", s.last_sequence}};
+          {"last_revision", s.last_sequence},
+          {"max_age_ns", s.max_age_ns},
+          {"allow_msg_ttl", s.allow_msg_ttl},
+          {"marker_ttl_ns", s.marker_ttl_ns}};
+}
+
+// "2s", "1m30s", "1.5s" for a nanosecond count; "0s" for 0.
+std::string duration_text(std::int64_t ns) {
+  if (ns == 0) return "0s";
+  std::string out;
+  std::int64_t secs = ns / 1'000'000'000;
+  const std::int64_t frac = ns % 1'000'000'000;
+  if (secs >= 3600) out += std::to_string(secs / 3600) + "h", secs %= 3600;
+  if (secs >= 60) out += std::to_string(secs / 60) + "m", secs %= 60;
+  if (secs != 0 || frac != 0 || out.empty()) {
+    out += std::to_string(secs);
+    if (frac != 0) {
+      char digits[16];
+      std::snprintf(digits, sizeof(digits), ".%09lld", static_cast<long long>(frac));
+      std::string f(digits);
+      while (f.back() == '0') f.pop_back();
+      out += f;
+    }
+    out += "s";
+  }
+  return out;
+}
+
+// The settings of nats-server 2.11+ that a table row leaves out, to the
+// nanosecond.
+std::string ttl_lines(const kv::BucketStatus& s) {
+  std::string out = "max age:          ";
+  out += s.max_age_ns == 0 ? std::string("forever")
+                           : duration_text(s.max_age_ns) + " (" + std::to_string(s.max_age_ns) +
+                                 " ns)";
+  out += "\nper-message TTLs: ";
+  out += s.allow_msg_ttl ? "allowed" : "not allowed";
+  out += "\nmarker TTL:       ";
+  out += s.marker_ttl_ns == 0 ? std::string("none (no limit markers)")
+                              : duration_text(s.marker_ttl_ns) + " (" +
+                                    std::to_string(s.marker_ttl_ns) + " ns)";
+  return out;
 }
 
 std::string status_row(const kv::BucketStatus& s) {
@@ -45,7 +86,10 @@ void register_kv_status(CLI::App& parent, Registry& registry) {
   set_long_help(app,
                 "JSON fields: bucket, values (messages held, all revisions), bytes, history, "
                 "max_bytes (-1: unlimited), max_age_seconds (0: forever), replicas, storage, "
-                "first_revision, last_revision.\n\n"
+                "first_revision, last_revision, max_age_ns (max_age to the nanosecond), "
+                "allow_msg_ttl (per-message TTLs allowed: kv create --ttl, kv purge --ttl), "
+                "marker_ttl_ns (how long a limit marker lives; 0: no markers; see kv add "
+                "--marker-ttl). The text form adds these three below the table.\n\n"
                 "EXIT STATUS\n0 success; 1 no such bucket; 2 bad name; 4 server unavailable.");
   registry.set_runner(app, [o](Context& ctx) { return run_kv_status(*o, ctx); });
 
@@ -68,7 +112,8 @@ Status run_kv_status(const KvBucketOptions& o, Context& ctx) {
   if (!s) return s.status();
   if (o.json) return ctx.out.line(status_json(*s).dump());
   SLIP_RETURN_IF_ERROR(ctx.out.line(kHeader));
-  return ctx.out.line(status_row(*s));
+  SLIP_RETURN_IF_ERROR(ctx.out.line(status_row(*s)));
+  return ctx.out.line(ttl_lines(*s));
 }
 
 Status run_kv_ls(const KvBucketOptions& o, Context& ctx) {

@@ -72,6 +72,7 @@ _slip() {
         ;;
       slip_kv_put)
         case $word in
+          --ttl) opt=$word; continue ;;
           -s | --server) opt=$word; continue ;;
           --user) opt=$word; continue ;;
           --password) opt=$word; continue ;;
@@ -87,6 +88,7 @@ _slip() {
         ;;
       slip_kv_create)
         case $word in
+          --ttl) opt=$word; continue ;;
           -s | --server) opt=$word; continue ;;
           --user) opt=$word; continue ;;
           --password) opt=$word; continue ;;
@@ -134,6 +136,7 @@ _slip() {
         ;;
       slip_kv_purge)
         case $word in
+          --ttl) opt=$word; continue ;;
           -s | --server) opt=$word; continue ;;
           --user) opt=$word; continue ;;
           --password) opt=$word; continue ;;
@@ -212,6 +215,7 @@ _slip() {
           --history) opt=$word; continue ;;
           --max-bytes) opt=$word; continue ;;
           --max-age) opt=$word; continue ;;
+          --marker-ttl) opt=$word; continue ;;
           --replicas) opt=$word; continue ;;
           --storage) opt=$word; continue ;;
           --description) opt=$word; continue ;;
@@ -491,16 +495,16 @@ _slip() {
       slip) _slip_words "$cur" '-h --help --version' ;;
       slip_kv) _slip_words "$cur" '-h --help' ;;
       slip_kv_get) _slip_words "$cur" '-h --help --json -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
-      slip_kv_put) _slip_words "$cur" '-h --help -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
-      slip_kv_create) _slip_words "$cur" '-h --help -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
+      slip_kv_put) _slip_words "$cur" '-h --help --ttl -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
+      slip_kv_create) _slip_words "$cur" '-h --help --ttl -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
       slip_kv_update) _slip_words "$cur" '-h --help --revision -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
       slip_kv_del) _slip_words "$cur" '-h --help --revision -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
-      slip_kv_purge) _slip_words "$cur" '-h --help -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
+      slip_kv_purge) _slip_words "$cur" '-h --help --ttl -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
       slip_kv_keys) _slip_words "$cur" '-h --help -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
       slip_kv_history) _slip_words "$cur" '-h --help -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
       slip_kv_status) _slip_words "$cur" '-h --help --json -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
       slip_kv_ls) _slip_words "$cur" '-h --help --json -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
-      slip_kv_add) _slip_words "$cur" '-h --help --history --max-bytes --max-age --replicas --storage --description -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
+      slip_kv_add) _slip_words "$cur" '-h --help --history --max-bytes --max-age --marker-ttl --replicas --storage --description -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
       slip_kv_rm) _slip_words "$cur" '-h --help -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
       slip_watch) _slip_words "$cur" '-h --help --format --since --cursor-file --on-expired --exec --batch-max --batch-window --until-caught-up --count --updates-only --ignore-deletes -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
       slip_mirror) _slip_words "$cur" '-h --help --to --backend --prefix --once --sync --compact-threshold --metrics --log-format --no-progress --export-to --export-every --export-keep --reconcile --reconcile-every --endpoint --path-style -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;

@@ -136,6 +136,9 @@ function __slip_state
                 end
             case slip_kv_put
                 switch $word
+                    case --ttl
+                        set skip 1
+                        continue
                     case -s --server
                         set skip 1
                         continue
@@ -172,6 +175,9 @@ function __slip_state
                 end
             case slip_kv_create
                 switch $word
+                    case --ttl
+                        set skip 1
+                        continue
                     case -s --server
                         set skip 1
                         continue
@@ -286,6 +292,9 @@ function __slip_state
                 end
             case slip_kv_purge
                 switch $word
+                    case --ttl
+                        set skip 1
+                        continue
                     case -s --server
                         set skip 1
                         continue
@@ -473,6 +482,9 @@ function __slip_state
                         set skip 1
                         continue
                     case --max-age
+                        set skip 1
+                        continue
+                    case --marker-ttl
                         set skip 1
                         continue
                     case --replicas
@@ -962,6 +974,7 @@ complete -c slip -n '__slip_in slip_kv_get' -l timeout -x -d 'Time to wait for t
 complete -c slip -n '__slip_in slip_kv_get' -l context -x -d 'natscli context to take connection settings from'
 
 complete -c slip -n '__slip_in slip_kv_put' -s h -l help -d 'Print this help message and exit'
+complete -c slip -n '__slip_in slip_kv_put' -l ttl -x -d 'Refused: expiry would bring an older revision back; use kv create --ttl'
 complete -c slip -n '__slip_in slip_kv_put' -s s -l server -x -d 'NATS server URLs, comma separated'
 complete -c slip -n '__slip_in slip_kv_put' -l user -x -d 'User name'
 complete -c slip -n '__slip_in slip_kv_put' -l password -x -d 'Password'
@@ -976,6 +989,7 @@ complete -c slip -n '__slip_in slip_kv_put' -l timeout -x -d 'Time to wait for t
 complete -c slip -n '__slip_in slip_kv_put' -l context -x -d 'natscli context to take connection settings from'
 
 complete -c slip -n '__slip_in slip_kv_create' -s h -l help -d 'Print this help message and exit'
+complete -c slip -n '__slip_in slip_kv_create' -l ttl -x -d 'Expire the value after DURATION, whole seconds, at least 1s (e.g. 30s, 1h; nats-server 2.11+, a bucket made with kv add --marker-ttl)'
 complete -c slip -n '__slip_in slip_kv_create' -s s -l server -x -d 'NATS server URLs, comma separated'
 complete -c slip -n '__slip_in slip_kv_create' -l user -x -d 'User name'
 complete -c slip -n '__slip_in slip_kv_create' -l password -x -d 'Password'
@@ -1020,6 +1034,7 @@ complete -c slip -n '__slip_in slip_kv_del' -l timeout -x -d 'Time to wait for t
 complete -c slip -n '__slip_in slip_kv_del' -l context -x -d 'natscli context to take connection settings from'
 
 complete -c slip -n '__slip_in slip_kv_purge' -s h -l help -d 'Print this help message and exit'
+complete -c slip -n '__slip_in slip_kv_purge' -l ttl -x -d 'Expire the purge marker itself after DURATION, whole seconds, at least 1s (nats-server 2.11+, a bucket made with kv add --marker-ttl)'
 complete -c slip -n '__slip_in slip_kv_purge' -s s -l server -x -d 'NATS server URLs, comma separated'
 complete -c slip -n '__slip_in slip_kv_purge' -l user -x -d 'User name'
 complete -c slip -n '__slip_in slip_kv_purge' -l password -x -d 'Password'
@@ -1095,6 +1110,7 @@ complete -c slip -n '__slip_in slip_kv_add' -s h -l help -d 'Print this help mes
 complete -c slip -n '__slip_in slip_kv_add' -l history -x -d 'Revisions kept per key (1-64, default 1)'
 complete -c slip -n '__slip_in slip_kv_add' -l max-bytes -x -d 'Size limit of the bucket (e.g. 64M; default unlimited)'
 complete -c slip -n '__slip_in slip_kv_add' -l max-age -x -d 'Age after which revisions expire (e.g. 24h; default never)'
+complete -c slip -n '__slip_in slip_kv_add' -l marker-ttl -x -d 'Keep a marker this long when max-age removes a key, and allow per-message TTLs (e.g. 1m; whole seconds; nats-server 2.11+)'
 complete -c slip -n '__slip_in slip_kv_add' -l replicas -x -d 'Replicas in a cluster (1-5, default 1)'
 complete -c slip -n '__slip_in slip_kv_add' -l storage -x -a 'file memory' -d 'file or memory (default file)'
 complete -c slip -n '__slip_in slip_kv_add' -l description -x -d 'Description'

@@ -49,6 +49,10 @@ struct BucketConfig {
   std::int32_t max_value_size = -1;
   int replicas = 1;
   bool memory_storage = false;
+  // Limit markers (nats-server 2.11+): when max_age removes a key's last
+  // revision, the server writes a marker that lives this long. Non-zero
+  // also allows per-message TTLs (Bucket::create_with_ttl). 0: neither.
+  std::chrono::nanoseconds marker_ttl{0};
 };
 
 struct BucketStatus {
@@ -178,6 +182,19 @@ class Bucket {
   virtual Result<std::uint64_t> del(std::string_view key,
                                     std::optional<std::uint64_t> expected) = 0;
   virtual Result<std::uint64_t> purge(std::string_view key) = 0;
+
+  // create and purge with a per-message TTL (the Nats-TTL header): the
+  // revision (the value, or the purge marker) expires after TTL (at least
+  // 1 s). Needs nats-server 2.11+ and a bucket that allows per-message
+  // TTLs; kInvalidArgument otherwise, naming the server version.
+  virtual Result<std::uint64_t> create_with_ttl(std::string_view key, std::string_view value,
+                                                std::chrono::nanoseconds ttl) {
+    return Status::invalid_argument("per-message TTLs are not supported by this bucket");
+  }
+  virtual Result<std::uint64_t> purge_with_ttl(std::string_view key,
+                                               std::chrono::nanoseconds ttl) {
+    return Status::invalid_argument("per-message TTLs are not supported by this bucket");
+  }
 
   // Latest entry of every live key under the scope, in one ordered
   // consumer pass (headers only unless WITH_VALUES). Calls VISIT per entry

@@ -1,11 +1,13 @@
 // kv::Bucket over cnats. Writes are JetStream publishes with the KV
 // headers (so CAS failures come back as a JetStream error code rather than
 // text); reads of many keys go through one ordered consumer.
+#include <chrono>
 #include <optional>
 
 #include "nats/connection.h"
 #include "nats/consumer.h"
 #include "nats/nats_status.h"
+#include "nats/server_version.h"
 
 namespace slip::nats {
 
@@ -16,7 +18,11 @@ struct Publish {
   const char* operation = nullptr;  // KV-Operation header: "DEL", "PURGE"
   bool rollup = false;              // Nats-Rollup: sub (purge)
   std::optional<std::uint64_t> expect_last;
+  std::optional<std::chrono::nanoseconds> ttl;  // Nats-TTL (nats-server 2.11+)
 };
+
+// JSMessageTTLDisabledErr: a Nats-TTL header on a stream without allow_msg_ttl.
+constexpr int kMessageTtlDisabled = 10166;
 
 class NatsBucket final : public kv::Bucket {
  public:
@@ -65,17 +71,43 @@ class NatsBucket final : public kv::Bucket {
   }
 
   Result<std::uint64_t> create(std::string_view key, std::string_view value) override {
+    return create_impl(key, value, std::nullopt);
+  }
+
+  Result<std::uint64_t> create_with_ttl(std::string_view key, std::string_view value,
+                                        std::chrono::nanoseconds ttl) override {
     SLIP_RETURN_IF_ERROR(kv::validate_key(key));
-    auto rev = publish(key, {.data = value, .expect_last = 0}, "create");
-    if (rev || rev.status().kind() != StatusKind::kConflict) return rev;
-    // The key has history: creating over a delete or purge marker is allowed.
-    auto latest = entry(key);
-    if (!latest) return latest.status();
-    if (latest->op == kv::Operation::kPut) {
-      return Status::conflict("key '" + std::string(key) + "' already exists (revision " +
-                              std::to_string(latest->revision) + ")");
+    SLIP_RETURN_IF_ERROR(check_ttl(ttl));
+    return create_impl(key, value, ttl);
+  }
+
+  Result<std::uint64_t> purge_with_ttl(std::string_view key,
+                                       std::chrono::nanoseconds ttl) override {
+    SLIP_RETURN_IF_ERROR(kv::validate_key(key));
+    SLIP_RETURN_IF_ERROR(check_ttl(ttl));
+    return publish(key, {.operation = "PURGE", .rollup = true, .ttl = ttl}, "purge");
+  }
+
+  Result<std::uint64_t> create_impl(std::string_view key, std::string_view value,
+                                    std::optional<std::chrono::nanoseconds> ttl) {
+    SLIP_RETURN_IF_ERROR(kv::validate_key(key));
+    // The server may remove the marker the second publish expects (its
+    // TTL, or limit markers' TTL, expired) in between: then start again.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      auto rev = publish(key, {.data = value, .expect_last = 0, .ttl = ttl}, "create");
+      if (rev || rev.status().kind() != StatusKind::kConflict) return rev;
+      // The key has history: creating over a delete or purge marker is allowed.
+      auto latest = entry(key);
+      if (!latest && latest.status().kind() == StatusKind::kNotFound) continue;
+      if (!latest) return latest.status();
+      if (latest->op == kv::Operation::kPut) {
+        return Status::conflict("key '" + std::string(key) + "' already exists (revision " +
+                                std::to_string(latest->revision) + ")");
+      }
+      rev = publish(key, {.data = value, .expect_last = latest->revision, .ttl = ttl}, "create");
+      if (rev || rev.status().kind() != StatusKind::kConflict) return rev;
     }
-    return publish(key, {.data = value, .expect_last = latest->revision}, "create");
+    return Status::conflict("key '" + std::string(key) + "' kept changing while being created");
   }
 
   Result<std::uint64_t> update(std::string_view key, std::string_view value,
@@ -137,6 +169,15 @@ class NatsBucket final : public kv::Bucket {
   }
 
  private:
+  // A server before 2.11 ignores the Nats-TTL header: the value would never
+  // expire. The server keeps TTLs in whole seconds, at least one.
+  Status check_ttl(std::chrono::nanoseconds ttl) {
+    if (ttl < std::chrono::seconds(1) || ttl % std::chrono::seconds(1) != ttl.zero()) {
+      return Status::invalid_argument("a TTL must be a whole number of seconds, at least 1s");
+    }
+    return require_2_11(*conn_, "per-message TTLs");
+  }
+
   Result<std::uint64_t> publish(std::string_view key, const Publish& p, const char* what) {
     const std::string subject = prefix_ + std::string(key);
     natsMsg* raw = nullptr;
@@ -146,6 +187,11 @@ class NatsBucket final : public kv::Bucket {
     if (s != NATS_OK) return to_status(s, std::string(what) + " " + std::string(key));
     if (p.operation != nullptr) natsMsgHeader_Set(msg.get(), "KV-Operation", p.operation);
     if (p.rollup) natsMsgHeader_Set(msg.get(), "Nats-Rollup", "sub");
+    if (p.ttl) {
+      const std::string ttl =
+          std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*p.ttl).count()) + "s";
+      natsMsgHeader_Set(msg.get(), "Nats-TTL", ttl.c_str());
+    }
     jsPubOptions po;
     jsPubOptions_Init(&po);
     if (p.expect_last) {
@@ -160,6 +206,11 @@ class NatsBucket final : public kv::Bucket {
     jsErrCode jerr = static_cast<jsErrCode>(0);
     s = js_PublishMsg(&ack_raw, conn_->js.get(), msg.get(), &po, &jerr);
     PubAckPtr ack(ack_raw);
+    if (s != NATS_OK && p.ttl && static_cast<int>(jerr) == kMessageTtlDisabled) {
+      return Status::invalid_argument("bucket " + name_ +
+                                      " does not allow per-message TTLs (create it with "
+                                      "--marker-ttl)");
+    }
     if (s != NATS_OK) return to_status(s, std::string(what) + " " + std::string(key), jerr);
     return ack->Sequence;
   }

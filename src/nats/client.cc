@@ -10,6 +10,7 @@
 #include "nats/message.h"
 #include "nats/nats_status.h"
 #include "nats/nkey.h"
+#include "nats/server_version.h"
 
 namespace slip::nats {
 
@@ -88,10 +89,19 @@ class NatsClient final : public kv::Client {
     cfg.MaxValueSize = config.max_value_size;
     cfg.Replicas = config.replicas;
     cfg.StorageType = config.memory_storage ? js_MemoryStorage : js_FileStorage;
+    const bool markers = config.marker_ttl.count() != 0;
+    if (markers) {
+      if (config.marker_ttl < std::chrono::seconds(1)) {
+        return Status::invalid_argument("the limit-marker TTL must be at least 1s");
+      }
+      SLIP_RETURN_IF_ERROR(require_2_11(*conn_, "limit markers"));
+    }
     if (auto existing = bucket_status(*conn_, config.name); existing) {
       if (existing->history != config.history || existing->replicas != config.replicas ||
           existing->max_bytes != config.max_bytes || existing->max_age != config.max_age ||
-          existing->memory_storage != config.memory_storage) {
+          existing->memory_storage != config.memory_storage ||
+          existing->marker_ttl_ns != config.marker_ttl.count() ||
+          existing->allow_msg_ttl != markers) {
         return Status::conflict("bucket '" + config.name +
                                 "' already exists with other settings (see 'slip kv status " +
                                 config.name + "')");
@@ -99,6 +109,10 @@ class NatsClient final : public kv::Client {
       auto subjects = subject_bucket(*existing);
       if (!subjects) return subjects.status();
       return make_bucket(conn_, config.name, std::move(*subjects));
+    }
+    if (markers) {
+      SLIP_RETURN_IF_ERROR(create_stream_with_markers(config));
+      return make_bucket(conn_, config.name, config.name);
     }
     kvStore* kv = nullptr;
     natsStatus s = js_CreateKeyValue(&kv, conn_->js.get(), &cfg);
@@ -132,6 +146,54 @@ class NatsClient final : public kv::Client {
   }
 
  private:
+  // cnats 3.4 cannot set allow_msg_ttl and subject_delete_marker_ttl, so the
+  // stream is created through the raw API, with the configuration
+  // js_CreateKeyValue (and nats.go) give a bucket's stream (ADR-8).
+  Status create_stream_with_markers(const kv::BucketConfig& config) {
+    const std::int64_t max_age_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(config.max_age).count();
+    constexpr std::int64_t kTwoMinutesNs = 120'000'000'000;
+    nlohmann::json body = {
+        {"name", stream_name(config.name)},
+        {"subjects", {"$KV." + config.name + ".>"}},
+        {"retention", "limits"},
+        {"max_consumers", -1},
+        {"max_msgs", -1},
+        {"max_bytes", config.max_bytes},
+        {"max_age", max_age_ns},
+        {"max_msgs_per_subject", config.history},
+        {"max_msg_size", config.max_value_size},
+        {"discard", "new"},
+        {"storage", config.memory_storage ? "memory" : "file"},
+        {"num_replicas", config.replicas},
+        // The duplicate window may not exceed max_age.
+        {"duplicate_window",
+         max_age_ns > 0 && max_age_ns < kTwoMinutesNs ? max_age_ns : kTwoMinutesNs},
+        {"allow_direct", true},
+        {"deny_delete", true},
+        {"allow_rollup_hdrs", true},
+        {"allow_msg_ttl", true},
+        {"subject_delete_marker_ttl", config.marker_ttl.count()},
+    };
+    if (!config.description.empty()) body["description"] = config.description;
+    const std::string what = "create bucket " + config.name;
+    auto answer =
+        js_api_request(*conn_, "STREAM.CREATE." + stream_name(config.name), body.dump(), what);
+    if (!answer) return answer.status();
+    // A server that does not know the fields drops them without a word.
+    const nlohmann::json echoed = answer->value("config", nlohmann::json::object());
+    auto ttl = echoed.find("subject_delete_marker_ttl");
+    auto allow = echoed.find("allow_msg_ttl");
+    if (ttl == echoed.end() || !ttl->is_number_integer() ||
+        ttl->get<std::int64_t>() != config.marker_ttl.count() || allow == echoed.end() ||
+        !allow->is_boolean() || !allow->get<bool>()) {
+      auto v = server_version(*conn_);
+      return Status::invalid_argument("nats-server " + (v ? *v : std::string("(version unknown)")) +
+                                      " does not support limit markers (2.11+)");
+    }
+    return Status::ok();
+  }
+
   std::shared_ptr<Connection> conn_;
 };
 

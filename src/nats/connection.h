@@ -16,6 +16,7 @@ struct Connection {
   ConnectionPtr nc;
   JsCtxPtr js;
   std::int64_t wait_ms = 5000;  // JetStream API request timeout
+  std::string server_version;   // see server_version(): empty until asked
 };
 
 // NAME is the bucket (its stream is KV_NAME); SUBJECTS the bucket whose

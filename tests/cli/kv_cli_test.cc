@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "slip/exit_codes.h"
+#include "support/background.h"
 #include "support/nats_server.h"
 #include "support/process.h"
 
@@ -121,11 +122,179 @@ TEST_CASE("kv: keys beyond 1000 come back in one pass" * doctest::test_suite("na
   CHECK(keys.size() == 1100);
 }
 
+// ---- TTLs (nats-server 2.11+): refused on older servers, naming them ----
+
+namespace {
+
+bool has(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// The refusal of a TTL feature by a server before 2.11.
+std::string too_old(const std::string& what) {
+  return "nats-server " + slip::test::nats_server_version().text + " does not support " + what +
+         " (2.11+)";
+}
+
+}  // namespace
+
+TEST_CASE("kv: add --marker-ttl, and status shows the TTL settings" * doctest::test_suite("nats")) {
+  NatsServer server;
+  auto slip = [&](std::vector<std::string> args) {
+    return run_slip(with_server(server, std::move(args)));
+  };
+  // Every server: a bucket without markers says so, to the nanosecond.
+  REQUIRE(slip({"kv", "add", "plain", "--max-age", "90s"}).exit_code == ec::kOk);
+  json plain = json::parse(slip({"kv", "status", "--json", "plain"}).out);
+  CHECK(plain["max_age_seconds"] == 90);
+  CHECK(plain["max_age_ns"] == 90'000'000'000LL);
+  CHECK(plain["allow_msg_ttl"] == false);
+  CHECK(plain["marker_ttl_ns"] == 0);
+  auto text = slip({"kv", "status", "plain"});
+  CHECK(has(text.out, "max age:          1m30s (90000000000 ns)\n"));
+  CHECK(has(text.out, "per-message TTLs: not allowed\n"));
+  CHECK(has(text.out, "marker TTL:       none"));
+
+  auto sub_second = slip({"kv", "add", "m", "--marker-ttl", "1500ms"});
+  CHECK(sub_second.exit_code == ec::kUsage);
+  CHECK(has(sub_second.err, "--marker-ttl"));
+
+  auto add = slip({"kv", "add", "m", "--marker-ttl", "1s", "--max-age", "2s"});
+  if (!slip::test::nats_server_version().at_least(2, 11)) {
+    CHECK(add.exit_code == ec::kUsage);
+    CHECK(has(add.err, too_old("limit markers")));
+    CHECK(add.err.find('\n') == add.err.size() - 1);  // one line
+    // Refused before anything was created.
+    CHECK(slip({"kv", "status", "m"}).exit_code == ec::kNegative);
+    return;
+  }
+  CHECK(add.exit_code == ec::kOk);
+  json m = json::parse(slip({"kv", "status", "--json", "m"}).out);
+  CHECK(m["marker_ttl_ns"] == 1'000'000'000LL);
+  CHECK(m["allow_msg_ttl"] == true);
+  CHECK(m["max_age_ns"] == 2'000'000'000LL);
+  CHECK(m["max_age_seconds"] == 2);
+  CHECK(m["history"] == 1);
+  text = slip({"kv", "status", "m"});
+  CHECK(has(text.out, "max age:          2s (2000000000 ns)\n"));
+  CHECK(has(text.out, "per-message TTLs: allowed\n"));
+  CHECK(has(text.out, "marker TTL:       1s (1000000000 ns)"));
+
+  // It is still a KV bucket: writes, reads, CAS.
+  CHECK(slip({"kv", "put", "m", "k", "v"}).exit_code == ec::kOk);
+  CHECK(slip({"kv", "get", "m", "k"}).out == "v");
+  CHECK(slip({"kv", "create", "m", "k", "w"}).exit_code == ec::kNegative);
+
+  // The same settings again: nothing to do; others, markers or not: a conflict.
+  CHECK(slip({"kv", "add", "m", "--marker-ttl", "1s", "--max-age", "2s"}).exit_code == ec::kOk);
+  CHECK(slip({"kv", "add", "m", "--max-age", "2s"}).exit_code == ec::kNegative);
+  CHECK(slip({"kv", "add", "m", "--marker-ttl", "2s", "--max-age", "2s"}).exit_code ==
+        ec::kNegative);
+  CHECK(slip({"kv", "add", "plain", "--max-age", "90s", "--marker-ttl", "1s"}).exit_code ==
+        ec::kNegative);
+}
+
+TEST_CASE("kv: create --ttl expires the value" * doctest::test_suite("nats")) {
+  NatsServer server;
+  auto slip = [&](std::vector<std::string> args) {
+    return run_slip(with_server(server, std::move(args)));
+  };
+  REQUIRE(slip({"kv", "add", "plain"}).exit_code == ec::kOk);
+  auto bad = slip({"kv", "create", "plain", "k", "v", "--ttl", "0s"});
+  CHECK(bad.exit_code == ec::kUsage);
+  CHECK(has(bad.err, "--ttl"));
+
+  auto refused = slip({"kv", "create", "plain", "k", "v", "--ttl", "2s"});
+  CHECK(refused.exit_code == ec::kUsage);
+  CHECK(refused.err.find('\n') == refused.err.size() - 1);
+  // Nothing was written: a value without its TTL would never expire.
+  CHECK(slip({"kv", "get", "plain", "k"}).exit_code == ec::kNegative);
+  if (!slip::test::nats_server_version().at_least(2, 11)) {
+    CHECK(has(refused.err, too_old("per-message TTLs")));
+    return;
+  }
+  CHECK(has(refused.err, "bucket plain does not allow per-message TTLs (create it with "
+                         "--marker-ttl)"));
+
+  // The marker TTL no longer than the message's (2.15.1 misbehaves otherwise).
+  REQUIRE(slip({"kv", "add", "t", "--marker-ttl", "1s", "--history", "3"}).exit_code == ec::kOk);
+  auto created = slip({"kv", "create", "t", "k", "v", "--ttl", "2s"});
+  CHECK(created.exit_code == ec::kOk);
+  CHECK(created.out == "1\n");
+  CHECK(slip({"kv", "put", "t", "other", "stays"}).exit_code == ec::kOk);
+  CHECK(slip({"kv", "create", "t", "k", "again", "--ttl", "2s"}).exit_code == ec::kNegative);
+  CHECK(slip::test::wait_until([&] { return slip({"kv", "get", "t", "k"}).exit_code == 1; },
+                               std::chrono::seconds(10)));
+  CHECK(slip({"kv", "get", "t", "other"}).out == "stays");
+  // Expired, it may be created again.
+  CHECK(slip({"kv", "create", "t", "k", "new"}).exit_code == ec::kOk);
+  CHECK(slip({"kv", "get", "t", "k"}).out == "new");
+}
+
+TEST_CASE("kv: purge --ttl writes a marker that expires" * doctest::test_suite("nats")) {
+  NatsServer server;
+  auto slip = [&](std::vector<std::string> args) {
+    return run_slip(with_server(server, std::move(args)));
+  };
+  const bool new_server = slip::test::nats_server_version().at_least(2, 11);
+  if (!new_server) {
+    REQUIRE(slip({"kv", "add", "p", "--history", "5"}).exit_code == ec::kOk);
+    CHECK(slip({"kv", "put", "p", "k", "v1"}).exit_code == ec::kOk);
+    auto refused = slip({"kv", "purge", "p", "k", "--ttl", "2s"});
+    CHECK(refused.exit_code == ec::kUsage);
+    CHECK(has(refused.err, too_old("per-message TTLs")));
+    // Nothing was purged.
+    CHECK(slip({"kv", "get", "p", "k"}).out == "v1");
+    return;
+  }
+  REQUIRE(slip({"kv", "add", "p", "--history", "5", "--marker-ttl", "1s"}).exit_code == ec::kOk);
+  CHECK(slip({"kv", "put", "p", "k", "v1"}).exit_code == ec::kOk);
+  CHECK(slip({"kv", "put", "p", "k", "v2"}).exit_code == ec::kOk);
+  CHECK(slip({"kv", "put", "p", "other", "stays"}).exit_code == ec::kOk);
+  CHECK(slip({"kv", "purge", "p", "k", "--ttl", "2s"}).exit_code == ec::kOk);
+  auto history = lines(slip({"kv", "history", "p", "k"}).out);
+  REQUIRE(history.size() == 1);
+  CHECK(json::parse(history[0])["op"] == "PURGE");
+  // Then the marker goes too: the key has no history left.
+  CHECK(slip::test::wait_until(
+      [&] { return slip({"kv", "history", "p", "k"}).exit_code == ec::kNegative; },
+      std::chrono::seconds(10)));
+  json status = json::parse(slip({"kv", "status", "--json", "p"}).out);
+  CHECK(status["values"] == 1);  // "other" only
+  CHECK(slip({"kv", "get", "p", "other"}).out == "stays");
+
+  // On a bucket without per-message TTLs, the server refuses the marker.
+  REQUIRE(slip({"kv", "add", "plain", "--history", "5"}).exit_code == ec::kOk);
+  CHECK(slip({"kv", "put", "plain", "k", "v1"}).exit_code == ec::kOk);
+  auto refused = slip({"kv", "purge", "plain", "k", "--ttl", "2s"});
+  CHECK(refused.exit_code == ec::kUsage);
+  CHECK(has(refused.err, "bucket plain does not allow per-message TTLs"));
+  CHECK(slip({"kv", "get", "plain", "k"}).out == "v1");
+}
+
+TEST_CASE("kv: put --ttl is refused, and nothing is written" * doctest::test_suite("nats")) {
+  NatsServer server;
+  auto slip = [&](std::vector<std::string> args) {
+    return run_slip(with_server(server, std::move(args)));
+  };
+  REQUIRE(slip({"kv", "add", "b", "--history", "5"}).exit_code == ec::kOk);
+  CHECK(slip({"kv", "put", "b", "k", "old"}).exit_code == ec::kOk);
+  auto refused = slip({"kv", "put", "b", "k", "new", "--ttl", "30s"});
+  CHECK(refused.exit_code == ec::kUsage);
+  CHECK(has(refused.err, "older revision"));
+  CHECK(has(refused.err, "kv create --ttl"));
+  CHECK(refused.err.find('\n') == refused.err.size() - 1);
+  CHECK(slip({"kv", "get", "b", "k"}).out == "old");
+  CHECK(lines(slip({"kv", "history", "b", "k"}).out).size() == 1);
+}
+
 TEST_CASE("kv: names are validated before anything is sent") {
   for (auto args : std::vector<std::vector<std::string>>{{"kv", "get", "bad.bucket", "k"},
                                                          {"kv", "get", "b", "bad key"},
                                                          {"kv", "put", "b", ".dot", "v"},
-                                                         {"kv", "add", "b", "--history", "65"}}) {
+                                                         {"kv", "add", "b", "--history", "65"},
+                                                         {"kv", "put", "b", "k", "v", "--ttl", "1s"},
+                                                         {"kv", "add", "b", "--marker-ttl", "x"}}) {
     // Port 1 has no server: a name error must win over the connection error.
     args.insert(args.end(), {"-s", "nats://127.0.0.1:1"});
     auto run = run_slip(args);
