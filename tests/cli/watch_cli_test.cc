@@ -604,3 +604,51 @@ TEST_CASE("watch: ending mid-stream over 50,000 keys never crashes or hangs" * d
 
   MESSAGE((kCountRuns + kTermRuns + kPipeRuns) << " watch runs over 50,000 keys: " << phases);
 }
+
+TEST_CASE("watch: a limit marker the server writes is a purge with its reason, hidden by --ignore-deletes" * doctest::test_suite("nats")) {
+  if (!slip::test::server_has(2, 11, "limit markers (subject_delete_marker_ttl)")) return;
+  NatsServer server;
+  Bucket b(server.url(), "aging", {"--max-age", "1s", "--marker-ttl", "1s"});
+  slip::test::TempDir dir;
+  const std::string all = dir.file("all");
+  const std::string live = dir.file("live");
+  slip::test::BackgroundProcess watch({SLIP_BINARY, "watch", "aging", "-s", server.url()}, all);
+  slip::test::BackgroundProcess quiet(
+      {SLIP_BINARY, "watch", "aging", "-s", server.url(), "--ignore-deletes"}, live);
+  // Both watches have their consumers once a put made after they start
+  // reaches them.
+  REQUIRE(slip::test::wait_until(
+      [&] {
+        b.put("k", "v");
+        return !json_lines(slip::test::read_file(all)).empty() &&
+               !json_lines(slip::test::read_file(live)).empty();
+      },
+      20s));
+  // k ages out: the server writes its marker (no KV-Operation header).
+  json marker;
+  REQUIRE(slip::test::wait_until(
+      [&] {
+        for (const json& line : json_lines(slip::test::read_file(all))) {
+          if (line.contains("reason")) marker = line;
+        }
+        return !marker.is_null();
+      },
+      20s));
+  CHECK(marker["key"] == "k");
+  CHECK(marker["op"] == "PURGE");
+  CHECK(marker["reason"] == "MaxAge");
+  CHECK_FALSE(marker.contains("value"));
+  // A put after the marker reaches the quiet watch after the marker did:
+  // it printed no line for the marker, and none as a put of "".
+  b.put("end", "x");
+  REQUIRE(slip::test::wait_until(
+      [&] {
+        auto lines = json_lines(slip::test::read_file(live));
+        return !lines.empty() && lines.back()["key"] == "end";
+      },
+      20s));
+  for (const json& line : json_lines(slip::test::read_file(live))) {
+    CHECK(line["op"] == "PUT");
+    CHECK(line["value"] != "");
+  }
+}
