@@ -107,23 +107,25 @@ class Scenario {
   // Starts a running lane's mirror (ARGS added) and waits until it
   // watches the bucket.
   void start_daemon(Lane& lane, const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {SLIP_BINARY, "mirror",     lane.bucket,    "--to",
-                                     lane.path,   "--backend",  lane.backend,   "--metrics",
-                                     "127.0.0.1:0", "-s",       server_.url()};
+    std::vector<std::string> argv = {SLIP_BINARY,   "mirror",    lane.bucket,  "--to",
+                                     lane.path,     "--backend", lane.backend, "--metrics",
+                                     "127.0.0.1:0", "-s",        server_.url()};
     argv.insert(argv.end(), args.begin(), args.end());
     lane.daemon = std::make_unique<BackgroundProcess>(argv, lane.log);
     const std::string err = lane.log + ".err";
-    REQUIRE_MESSAGE(wait_until(
-                        [&] {
-                          std::smatch m;
-                          const std::string text = slip::test::read_file(err);
-                          if (!std::regex_search(text, m, std::regex("metrics at http://127.0.0.1:([0-9]+)/metrics")))
-                            return false;
-                          lane.metrics_port = std::stoi(m[1]);
-                          return true;
-                        },
-                        10s),
-                    slip::test::read_file(err));
+    REQUIRE_MESSAGE(
+        wait_until(
+            [&] {
+              std::smatch m;
+              const std::string text = slip::test::read_file(err);
+              if (!std::regex_search(text, m,
+                                     std::regex("metrics at http://127.0.0.1:([0-9]+)/metrics")))
+                return false;
+              lane.metrics_port = std::stoi(m[1]);
+              return true;
+            },
+            10s),
+        slip::test::read_file(err));
     // Not slip_mirror_caught_up: on an empty bucket it stays 0 until the
     // first commit. The updates that follow are delivered either way.
     REQUIRE_MESSAGE(wait_until([&] { return metric(lane, "slip_mirror_stream_up") == 1; }, 10s),
@@ -137,8 +139,8 @@ class Scenario {
 
   // A --once lane's first fold (ARGS added); it must hold EXPECTED.
   void first_fold(Lane& lane, const std::vector<std::string>& args, const Model& expected) {
-    std::vector<std::string> argv = {"mirror", lane.bucket, "--to", lane.path, "--backend",
-                                     lane.backend, "--once", "-s", server_.url()};
+    std::vector<std::string> argv = {"mirror",     lane.bucket, "--to", lane.path,    "--backend",
+                                     lane.backend, "--once",    "-s",   server_.url()};
     argv.insert(argv.end(), args.begin(), args.end());
     auto r = run_slip(argv);
     REQUIRE_MESSAGE(r.exit_code == ec::kOk, r.err);
@@ -167,8 +169,8 @@ class Scenario {
   // started after the removal), then stopped.
   void converge(Lane& lane, const std::vector<std::string>& once_args, bool reconciles) {
     if (!lane.running) {
-      std::vector<std::string> argv = {"mirror", lane.bucket, "--to", lane.path, "--once", "-s",
-                                       server_.url()};
+      std::vector<std::string> argv = {"mirror", lane.bucket, "--to",       lane.path,
+                                       "--once", "-s",        server_.url()};
       argv.insert(argv.end(), once_args.begin(), once_args.end());
       auto r = run_slip(argv);
       CHECK_MESSAGE(r.exit_code == ec::kOk, r.err);
@@ -178,7 +180,8 @@ class Scenario {
     const double base = metric(lane, "slip_mirror_reconciles_total");
     const bool done = wait_until(
         [&] {
-          if (metric(lane, "slip_mirror_cursor_revision") < static_cast<double>(last_seq)) return false;
+          if (metric(lane, "slip_mirror_cursor_revision") < static_cast<double>(last_seq))
+            return false;
           return !reconciles || metric(lane, "slip_mirror_reconciles_total") >= base + 2;
         },
         20s);
@@ -194,14 +197,18 @@ class Scenario {
   void check_agreement(Lane& lane, const std::set<std::string>& keys) {
     CAPTURE(lane.bucket);
     const Model truth = raw(lane).truth();
-    CHECK(fold_model(lane.path) == truth);
+    const Model fold = fold_model(lane.path);
+    CHECK_MESSAGE(fold == truth, "fold " << nlohmann::json(fold).dump() << "\ntruth "
+                                         << nlohmann::json(truth).dump());
 
     auto listed = run_slip({"kv", "keys", lane.bucket, "-s", server_.url()});
     CHECK_MESSAGE(listed.exit_code == ec::kOk, listed.err);
     const auto listed_lines = lines_of(listed.out);
     std::set<std::string> truth_keys;
     for (const auto& [k, v] : truth) truth_keys.insert(k);
-    CHECK(std::set<std::string>(listed_lines.begin(), listed_lines.end()) == truth_keys);
+    CHECK_MESSAGE(std::set<std::string>(listed_lines.begin(), listed_lines.end()) == truth_keys,
+                  "kv keys " << nlohmann::json(listed_lines).dump() << "\ntruth "
+                             << nlohmann::json(truth_keys).dump());
 
     std::set<std::string> all = keys;
     all.insert(truth_keys.begin(), truth_keys.end());
@@ -243,7 +250,9 @@ class Scenario {
     auto im = run_slip({"import", where, "--to-bucket", restored, "--create", "-s", server_.url()});
     REQUIRE_MESSAGE(im.exit_code == ec::kOk, im.err);
     RawStream raw(server_.url(), restored);
-    CHECK(raw.truth() == fold_model(lane.path));
+    const Model truth = raw.truth(), fold = fold_model(lane.path);
+    CHECK_MESSAGE(truth == fold, "restored " << nlohmann::json(truth).dump() << "\nfold "
+                                             << nlohmann::json(fold).dump());
   }
 
  private:
@@ -283,7 +292,8 @@ TEST_CASE("truth: limit markers on max_age expiry, under a running mirror and wh
     if (k.rfind("keep.", 0) == 0) kept[k] = "v-" + k;
   }
   auto publish = [&](Lane& lane) {
-    for (const auto& [k, v] : all) s.raw(lane).publish(k, v, k.rfind("keep.", 0) == 0 ? "never" : "");
+    for (const auto& [k, v] : all)
+      s.raw(lane).publish(k, v, k.rfind("keep.", 0) == 0 ? "never" : "");
   };
   for (auto& lane : s.lanes()) {
     s.raw(lane).create(config);
@@ -306,7 +316,8 @@ TEST_CASE("truth: limit markers on max_age expiry, under a running mirror and wh
   // when the mirror resumes, so only the start's reconcile can tell.
   for (auto& lane : s.lanes()) {
     if (lane.running) continue;
-    CHECK(run_slip({"kv", "put", lane.bucket, "aged.0", "-s", server.url()}, "again").exit_code == 0);
+    CHECK(run_slip({"kv", "put", lane.bucket, "aged.0", "-s", server.url()}, "again").exit_code ==
+          0);
     auto r = run_slip({"mirror", lane.bucket, "--to", lane.path, "--once", "-s", server.url()});
     CHECK_MESSAGE(r.exit_code == ec::kOk, r.err);
     CHECK(fold_model(lane.path).count("aged.0") == 1);
@@ -373,7 +384,8 @@ TEST_CASE("truth: max_age expiry without markers" * doctest::test_suite("nats"))
   Model all;
   for (const auto& k : keys) all[k] = "v-" + k;
   for (auto& lane : s.lanes()) {
-    REQUIRE(run_slip({"kv", "add", lane.bucket, "--max-age", "2s", "-s", server.url()}).exit_code == 0);
+    REQUIRE(run_slip({"kv", "add", lane.bucket, "--max-age", "2s", "-s", server.url()}).exit_code ==
+            0);
     if (lane.running) s.start_daemon(lane, {"--reconcile-every", "1s"});
     for (const auto& [k, v] : all) s.raw(lane).publish(k, v);
     if (!lane.running) s.first_fold(lane, {}, all);
@@ -397,7 +409,8 @@ TEST_CASE("truth: the stream purge API with a subject filter" * doctest::test_su
     if (k.rfind("kept.", 0) == 0) after[k] = "v2-" + k;
   }
   for (auto& lane : s.lanes()) {
-    REQUIRE(run_slip({"kv", "add", lane.bucket, "--history", "5", "-s", server.url()}).exit_code == 0);
+    REQUIRE(run_slip({"kv", "add", lane.bucket, "--history", "5", "-s", server.url()}).exit_code ==
+            0);
     if (lane.running) s.start_daemon(lane, {"--reconcile-every", "1s"});
     for (const auto& k : keys) {
       s.raw(lane).publish(k, "v1-" + k);
@@ -433,7 +446,20 @@ TEST_CASE("truth: the message-delete API on a key's last revision" * doctest::te
     CHECK_MESSAGE(reply.contains("error"), reply.dump());
   }
   Scenario s(server, "e");
-  const auto keys = keys_of({"older", "single", "undeleted", "kept"}, 4);
+  // On 2.9.10 a subject whose last message was deleted this way looks
+  // empty to the last-message lookups (MSG.GET last_by_subj, and the get
+  // `slip kv get` does), even after a restart, although its older
+  // revisions are still stored, listed by STREAM.INFO and shown by `kv
+  // history`: the server contradicts itself there, so those keys are left
+  // out.
+  std::vector<std::string> groups = {"single", "kept"};
+  if (slip::test::server_has(2, 10,
+                             "an older revision uncovered by the message-delete API "
+                             "(2.9 loses the subject's last message)")) {
+    groups.push_back("older");
+    groups.push_back("undeleted");
+  }
+  const auto keys = keys_of(groups, 4);
   Model all, after;
   for (const auto& k : keys) {
     if (k.rfind("undeleted.", 0) != 0) all[k] = "v2-" + k;

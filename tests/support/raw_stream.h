@@ -35,11 +35,11 @@ struct RawMessage {
 // The stream of a KV bucket as an operator could create it by hand: the
 // configuration `kv add` gives a bucket, plus the 2.11+ settings.
 struct RawStreamConfig {
-  int history = 1;                            // max_msgs_per_subject
-  std::chrono::milliseconds max_age{0};       // 0: never
-  bool allow_msg_ttl = false;                 // 2.11+: the Nats-TTL header
-  std::chrono::milliseconds marker_ttl{0};    // 2.11+: subject_delete_marker_ttl (0: none)
-  bool deny_delete = true;                    // KV streams deny the message-delete API
+  int history = 1;                          // max_msgs_per_subject
+  std::chrono::milliseconds max_age{0};     // 0: never
+  bool allow_msg_ttl = false;               // 2.11+: the Nats-TTL header
+  std::chrono::milliseconds marker_ttl{0};  // 2.11+: subject_delete_marker_ttl (0: none)
+  bool deny_delete = true;                  // KV streams deny the message-delete API
 };
 
 std::string base64_decode(const std::string& in);
