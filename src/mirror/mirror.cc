@@ -48,18 +48,22 @@ class FoldAdapter final : public watch::UpdateSink, public watch::CursorStore {
     stats_.keys = store_.size();
     stats_.last_commit_ns = now_unix_ns();
     if (after_commit_) after_commit_();
-    if (watcher_ != nullptr) {
-      stats_.pending = watcher_->pending();
-      if (watcher_->caught_up() && !stats_.caught_up.exchange(true)) {
-        emit(options_, {"info",
-                        "caught_up",
-                        "caught up: " + std::to_string(store_.size()) + " keys, cursor " +
-                            std::to_string(cursor),
-                        {{"keys", store_.size()}, {"cursor", cursor}}});
-      }
-    }
+    if (watcher_ != nullptr) stats_.pending = watcher_->pending();
+    note_caught_up();
     if (options_.on_commit) options_.on_commit();
     return Status::ok();
+  }
+
+  // The first time the watch is caught up: an event and the metric. Also
+  // called while idle, since a watch of an empty scope commits nothing.
+  void note_caught_up() {
+    if (watcher_ == nullptr || !watcher_->caught_up() || stats_.caught_up.exchange(true)) return;
+    const std::uint64_t cursor = stats_.cursor;
+    emit(options_, {"info",
+                    "caught_up",
+                    "caught up: " + std::to_string(store_.size()) + " keys, cursor " +
+                        std::to_string(cursor),
+                    {{"keys", store_.size()}, {"cursor", cursor}}});
   }
 
  private:
@@ -405,6 +409,7 @@ Status run(kv::Bucket& bucket, fold::Store& store, const Options& options, Repor
             {{"attempt", attempt}}});
     };
     lo.between_batches = [&] {
+      adapter.note_caught_up();
       if (!options.once) SLIP_RETURN_IF_ERROR(maybe_reconcile());
       if (options.between_commits) options.between_commits(store);
       return Status::ok();

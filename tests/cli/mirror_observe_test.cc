@@ -224,3 +224,33 @@ TEST_CASE("mirror: history evicted under a running mirror leads to a resync, not
   CHECK_MESSAGE(err.find("retention evicted revisions after ") != std::string::npos, err);
   CHECK(err.find("resync:") != std::string::npos);
 }
+
+TEST_CASE("mirror: a running mirror of an empty bucket says it is caught up" * doctest::test_suite("nats")) {
+  NatsServer server;
+  REQUIRE(run_slip({"kv", "add", "empty", "-s", server.url()}).exit_code == 0);
+  slip::test::TempDir dir;
+  const std::string log = dir.file("mirror.out");
+  BackgroundProcess mirror({SLIP_BINARY, "mirror", "empty", "--to", dir.file("f.snap"),
+                            "--metrics", "127.0.0.1:0", "-s", server.url()},
+                           log);
+  int port = 0;
+  REQUIRE(wait_until(
+      [&] {
+        std::smatch m;
+        std::string err = read_file(log + ".err");
+        if (!std::regex_search(err, m, std::regex("metrics at http://127.0.0.1:([0-9]+)/metrics")))
+          return false;
+        port = std::stoi(m[1]);
+        return true;
+      },
+      10s));
+  // Nothing to commit, ever: the metric and the event still come.
+  CHECK(wait_until(
+      [&] {
+        auto r = slip::test::http_get(port, "/metrics");
+        return r.status == 200 && metric_value(r.body, "slip_mirror_caught_up") == 1;
+      },
+      10s));
+  CHECK(wait_until([&] { return read_file(log + ".err").find("caught up") != std::string::npos; },
+                   10s));
+}
