@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <sstream>
 
 #include "slip/exit_codes.h"
@@ -13,6 +12,7 @@
 #include "support/background.h"
 #include "support/files.h"
 #include "support/folds.h"
+#include "support/metrics.h"
 #include "support/nats_server.h"
 #include "support/process.h"
 
@@ -22,20 +22,11 @@ using slip::test::put_value;
 using slip::test::read_file;
 using slip::test::run_slip;
 using slip::test::wait_until;
+using slip::test::metric_value;
 namespace ec = slip::exit_code;
 using namespace std::chrono_literals;
 
 namespace {
-
-// The value of METRIC{bucket="..."} in a Prometheus text page, or -1.
-double metric_value(const std::string& page, const std::string& metric) {
-  std::istringstream in(page);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(metric + "{", 0) == 0) return std::stod(line.substr(line.rfind(' ') + 1));
-  }
-  return -1;
-}
 
 std::vector<nlohmann::json> json_lines(const std::string& text) {
   std::vector<nlohmann::json> out;
@@ -71,17 +62,8 @@ TEST_CASE("mirror: --metrics serves the cursor, the head and the counters while 
   BackgroundProcess mirror({SLIP_BINARY, "mirror", "cfg", "--to", dir.file("f.snap"), "--metrics",
                             "127.0.0.1:0", "-s", server.url()},
                            log);
-  int port = 0;
-  REQUIRE(wait_until(
-      [&] {
-        std::smatch m;
-        std::string err = read_file(log + ".err");
-        if (!std::regex_search(err, m, std::regex("metrics at http://127.0.0.1:([0-9]+)/metrics")))
-          return false;
-        port = std::stoi(m[1]);
-        return true;
-      },
-      10s));
+  const int port = slip::test::metrics_port(log + ".err", 10s);
+  REQUIRE(port != 0);
   put_value(server, "cfg", "k9", "late");  // revision 6
   std::string page;
   REQUIRE(wait_until(
@@ -233,24 +215,10 @@ TEST_CASE("mirror: a running mirror of an empty bucket says it is caught up" * d
   BackgroundProcess mirror({SLIP_BINARY, "mirror", "empty", "--to", dir.file("f.snap"),
                             "--metrics", "127.0.0.1:0", "-s", server.url()},
                            log);
-  int port = 0;
-  REQUIRE(wait_until(
-      [&] {
-        std::smatch m;
-        std::string err = read_file(log + ".err");
-        if (!std::regex_search(err, m, std::regex("metrics at http://127.0.0.1:([0-9]+)/metrics")))
-          return false;
-        port = std::stoi(m[1]);
-        return true;
-      },
-      10s));
+  const int port = slip::test::metrics_port(log + ".err", 10s);
+  REQUIRE(port != 0);
   // Nothing to commit, ever: the metric and the event still come.
-  CHECK(wait_until(
-      [&] {
-        auto r = slip::test::http_get(port, "/metrics");
-        return r.status == 200 && metric_value(r.body, "slip_mirror_caught_up") == 1;
-      },
-      10s));
+  CHECK(wait_until([&] { return slip::test::metric_now(port, "slip_mirror_caught_up") == 1; }, 10s));
   CHECK(wait_until([&] { return read_file(log + ".err").find("caught up") != std::string::npos; },
                    10s));
 }

@@ -11,7 +11,6 @@
 
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -19,6 +18,7 @@
 #include "support/background.h"
 #include "support/files.h"
 #include "support/folds.h"
+#include "support/metrics.h"
 #include "support/nats_server.h"
 #include "support/process.h"
 #include "support/raw_stream.h"
@@ -35,16 +35,6 @@ using namespace std::chrono_literals;
 using Model = std::map<std::string, std::string>;
 
 namespace {
-
-// The value of METRIC{bucket="..."} in a Prometheus text page, or -1.
-double metric_value(const std::string& page, const std::string& metric) {
-  std::istringstream in(page);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(metric + "{", 0) == 0) return std::stod(line.substr(line.rfind(' ') + 1));
-  }
-  return -1;
-}
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;
@@ -113,28 +103,14 @@ class Scenario {
     argv.insert(argv.end(), args.begin(), args.end());
     lane.daemon = std::make_unique<BackgroundProcess>(argv, lane.log);
     const std::string err = lane.log + ".err";
-    REQUIRE_MESSAGE(
-        wait_until(
-            [&] {
-              std::smatch m;
-              const std::string text = slip::test::read_file(err);
-              if (!std::regex_search(text, m,
-                                     std::regex("metrics at http://127.0.0.1:([0-9]+)/metrics")))
-                return false;
-              lane.metrics_port = std::stoi(m[1]);
-              return true;
-            },
-            10s),
-        slip::test::read_file(err));
-    // Not slip_mirror_caught_up: on an empty bucket it stays 0 until the
-    // first commit. The updates that follow are delivered either way.
+    lane.metrics_port = slip::test::metrics_port(err, 10s);
+    REQUIRE_MESSAGE(lane.metrics_port != 0, slip::test::read_file(err));
     REQUIRE_MESSAGE(wait_until([&] { return metric(lane, "slip_mirror_stream_up") == 1; }, 10s),
                     slip::test::read_file(err));
   }
 
   double metric(const Lane& lane, const std::string& name) {
-    auto r = slip::test::http_get(lane.metrics_port, "/metrics");
-    return r.status == 200 ? metric_value(r.body, name) : -1;
+    return slip::test::metric_now(lane.metrics_port, name);
   }
 
   // A --once lane's first fold (ARGS added); it must hold EXPECTED.
