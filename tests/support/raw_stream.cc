@@ -131,10 +131,19 @@ void RawStream::create(const RawStreamConfig& c) {
 
 std::uint64_t RawStream::publish(const std::string& key, const std::string& value,
                                  const std::string& ttl) {
+  std::map<std::string, std::string> headers;
+  if (!ttl.empty()) headers["Nats-TTL"] = ttl;
+  return publish_with_headers(key, value, headers);
+}
+
+std::uint64_t RawStream::publish_with_headers(const std::string& key, const std::string& value,
+                                              const std::map<std::string, std::string>& headers) {
   natsMsg* msg = nullptr;
   REQUIRE(natsMsg_Create(&msg, subject(key).c_str(), nullptr, value.data(),
                          static_cast<int>(value.size())) == NATS_OK);
-  if (!ttl.empty()) REQUIRE(natsMsgHeader_Set(msg, "Nats-TTL", ttl.c_str()) == NATS_OK);
+  for (const auto& [name, v] : headers) {
+    REQUIRE(natsMsgHeader_Set(msg, name.c_str(), v.c_str()) == NATS_OK);
+  }
   natsMsg* reply = nullptr;
   const natsStatus s = natsConnection_RequestMsg(&reply, nc_, msg, kTimeoutMs);
   natsMsg_Destroy(msg);

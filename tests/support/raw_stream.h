@@ -67,6 +67,9 @@ class RawStream {
   // empty ("1s", "never"); returns the sequence of the ack.
   std::uint64_t publish(const std::string& key, const std::string& value,
                         const std::string& ttl = "");
+  // Publishes VALUE to KEY's subject with HEADERS as given; the ack's sequence.
+  std::uint64_t publish_with_headers(const std::string& key, const std::string& value,
+                                     const std::map<std::string, std::string>& headers);
   // $JS.API.STREAM.PURGE with {"filter": KEY's subject}; the reply.
   nlohmann::json purge_subject(const std::string& key);
   // $JS.API.STREAM.MSG.DELETE with {"seq": SEQ}; the reply.
