@@ -132,6 +132,9 @@ class NatsBucket final : public kv::Bucket {
               const std::function<bool(const kv::Entry&)>& visit) override {
     ConsumerSpec spec{filter_subject(subjects_, scope), js_DeliverLastPerSubject, 0,
                       !with_values};
+    // Sizes the wait for the consumer over a big bucket; without it, the
+    // ordinary wait (the scan itself then says what went wrong).
+    if (auto st = bucket_status(*conn_, name_)) spec.stream_messages = st->values;
     kv::Entry e;
     return read_until_caught_up(*conn_, name_, spec, [&](natsMsg* msg, jsMsgMetaData* meta) {
       decode_entry(msg, prefix_, &e);

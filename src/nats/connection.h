@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "nats/handles.h"
 #include "slip/nats.h"
@@ -17,7 +19,18 @@ struct Connection {
   JsCtxPtr js;
   std::int64_t wait_ms = 5000;  // JetStream API request timeout
   std::string server_version;   // see server_version(): empty until asked
+  // Contexts with a longer wait, for creating consumers (consumer_context):
+  // kept until the connection goes, since subscriptions hold on to them.
+  std::vector<std::pair<std::int64_t, JsCtxPtr>> consumer_js;
 };
+
+// The JetStream context to create a consumer with over a stream holding
+// MESSAGES: the server answers that request only once it has set the
+// consumer up, which on nats-server 2.9 takes seconds per million keys
+// (over 5 s for 2M), so its wait grows with the stream: 10 s plus 10 s per
+// million messages, never less than --timeout. Ordinary requests keep
+// --timeout. Null (with the status) when the context cannot be made.
+Result<jsCtx*> consumer_context(Connection& conn, std::uint64_t messages);
 
 // NAME is the bucket (its stream is KV_NAME); SUBJECTS the bucket whose
 // subjects its messages carry: NAME itself, or for a bucket whose stream

@@ -1,8 +1,30 @@
 #include "nats/consumer.h"
 
+#include <algorithm>
+
 #include "nats/nats_status.h"
 
 namespace slip::nats {
+
+Result<jsCtx*> consumer_context(Connection& conn, std::uint64_t messages) {
+  constexpr std::int64_t kBaseMs = 10'000;
+  constexpr std::int64_t kPerMillionMs = 10'000;
+  const std::int64_t want = std::max<std::int64_t>(
+      conn.wait_ms, kBaseMs + static_cast<std::int64_t>(messages / 1'000'000) * kPerMillionMs);
+  if (want <= conn.wait_ms) return conn.js.get();
+  for (const auto& [wait, js] : conn.consumer_js) {
+    if (wait >= want) return js.get();
+  }
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.Wait = want;
+  jsCtx* js = nullptr;
+  natsStatus s = natsConnection_JetStream(&js, conn.nc.get(), &jo);
+  JsCtxPtr owned(js);
+  if (s != NATS_OK) return to_status(s, "JetStream context");
+  conn.consumer_js.emplace_back(want, std::move(owned));
+  return js;
+}
 
 Result<OrderedConsumer> OrderedConsumer::start(Connection& conn, const std::string& bucket,
                                                const ConsumerSpec& spec) {
@@ -14,9 +36,11 @@ Result<OrderedConsumer> OrderedConsumer::start(Connection& conn, const std::stri
   so.Config.DeliverPolicy = spec.deliver;
   so.Config.OptStartSeq = spec.start_sequence;
   so.Config.HeadersOnly = spec.headers_only;
+  auto js = consumer_context(conn, spec.stream_messages);
+  if (!js) return js.status();
   jsErrCode jerr = static_cast<jsErrCode>(0);
   natsSubscription* raw = nullptr;
-  natsStatus s = js_SubscribeSync(&raw, conn.js.get(), spec.filter.c_str(), nullptr, &so, &jerr);
+  natsStatus s = js_SubscribeSync(&raw, *js, spec.filter.c_str(), nullptr, &so, &jerr);
   OrderedConsumer consumer;
   consumer.sub_ = Subscription(conn.nc.get(), raw);
   if (s != NATS_OK) return to_status(s, "subscribe to bucket " + bucket, jerr);

@@ -26,6 +26,9 @@ struct ConsumerSpec {
   // same server is delivering them. A caller that already knows there is
   // something to deliver skips the question.
   bool count_pending = true;
+  // The stream's message count when known: sizes the wait for the server
+  // to create the consumer (consumer_context).
+  std::uint64_t stream_messages = 0;
 };
 
 // An ordered, ack-less consumer on a bucket's stream with a synchronous

@@ -56,6 +56,7 @@ class NatsWatcher final : public kv::Watcher {
         before->values > 0) {
       spec.count_pending = false;
     }
+    spec.stream_messages = before->values;
     auto consumer = OrderedConsumer::start(*conn_, bucket_, spec);
     if (!consumer) return consumer.status();
     consumer_.emplace(std::move(*consumer));
