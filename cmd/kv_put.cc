@@ -31,7 +31,8 @@ CLI::App* add_write(CLI::App& parent, Registry& registry, const char* verb, cons
   if (std::string(verb) == "create") {
     app->add_option("--ttl", o->ttl,
                     "Expire the value after DURATION, whole seconds, at least 1s (e.g. 30s, 1h; "
-                    "nats-server 2.11+, a bucket made with kv add --marker-ttl)")
+                    "nats-server 2.11+, a bucket made with kv add --marker-ttl; with history, at least "
+                    "its marker TTL)")
         ->type_name("DURATION");
   }
   if (std::string(verb) == "put") {

@@ -989,7 +989,7 @@ complete -c slip -n '__slip_in slip_kv_put' -l timeout -x -d 'Time to wait for t
 complete -c slip -n '__slip_in slip_kv_put' -l context -x -d 'natscli context to take connection settings from'
 
 complete -c slip -n '__slip_in slip_kv_create' -s h -l help -d 'Print this help message and exit'
-complete -c slip -n '__slip_in slip_kv_create' -l ttl -x -d 'Expire the value after DURATION, whole seconds, at least 1s (e.g. 30s, 1h; nats-server 2.11+, a bucket made with kv add --marker-ttl)'
+complete -c slip -n '__slip_in slip_kv_create' -l ttl -x -d 'Expire the value after DURATION, whole seconds, at least 1s (e.g. 30s, 1h; nats-server 2.11+, a bucket made with kv add --marker-ttl; with history, at least its marker TTL)'
 complete -c slip -n '__slip_in slip_kv_create' -s s -l server -x -d 'NATS server URLs, comma separated'
 complete -c slip -n '__slip_in slip_kv_create' -l user -x -d 'User name'
 complete -c slip -n '__slip_in slip_kv_create' -l password -x -d 'Password'

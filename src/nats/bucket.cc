@@ -7,7 +7,7 @@
 #include "nats/connection.h"
 #include "nats/consumer.h"
 #include "nats/nats_status.h"
-#include "nats/server_version.h"
+#include "nats/capabilities.h"
 
 namespace slip::nats {
 
@@ -173,12 +173,30 @@ class NatsBucket final : public kv::Bucket {
 
  private:
   // A server before 2.11 ignores the Nats-TTL header: the value would never
-  // expire. The server keeps TTLs in whole seconds, at least one.
+  // expire. The server keeps TTLs in whole seconds, at least one. On a
+  // bucket that keeps history it raises a TTL below the marker TTL to it
+  // (nats-server 2.11.2 and later): refused rather than silently longer.
   Status check_ttl(std::chrono::nanoseconds ttl) {
     if (ttl < std::chrono::seconds(1) || ttl % std::chrono::seconds(1) != ttl.zero()) {
       return Status::invalid_argument("a TTL must be a whole number of seconds, at least 1s");
     }
-    return require_2_11(*conn_, "per-message TTLs");
+    SLIP_RETURN_IF_ERROR(require_2_11(*conn_, "per-message TTLs"));
+    auto st = bucket_status(*conn_, name_);
+    if (!st) return st.status();
+    if (!st->allow_msg_ttl) return ttl_disabled();
+    if (st->history != 1 && st->marker_ttl_ns > ttl.count()) {
+      return Status::invalid_argument(
+          "bucket " + name_ + " keeps history and has limit markers of " +
+          std::to_string(st->marker_ttl_ns / 1'000'000'000) +
+          "s: the server would raise a shorter TTL to that; give --ttl of at least that");
+    }
+    return Status::ok();
+  }
+
+  Status ttl_disabled() const {
+    return Status::invalid_argument("bucket " + name_ +
+                                    " does not allow per-message TTLs (create it with "
+                                    "--marker-ttl)");
   }
 
   Result<std::uint64_t> publish(std::string_view key, const Publish& p, const char* what) {
@@ -210,9 +228,7 @@ class NatsBucket final : public kv::Bucket {
     s = js_PublishMsg(&ack_raw, conn_->js.get(), msg.get(), &po, &jerr);
     PubAckPtr ack(ack_raw);
     if (s != NATS_OK && p.ttl && static_cast<int>(jerr) == kMessageTtlDisabled) {
-      return Status::invalid_argument("bucket " + name_ +
-                                      " does not allow per-message TTLs (create it with "
-                                      "--marker-ttl)");
+      return ttl_disabled();
     }
     if (s != NATS_OK) return to_status(s, std::string(what) + " " + std::string(key), jerr);
     return ack->Sequence;

@@ -5,12 +5,12 @@
 #include <vector>
 
 #include "core/time_format.h"
+#include "nats/capabilities.h"
 #include "nats/connection.h"
 #include "nats/js_api.h"
 #include "nats/message.h"
 #include "nats/nats_status.h"
 #include "nats/nkey.h"
-#include "nats/server_version.h"
 
 namespace slip::nats {
 
@@ -187,9 +187,8 @@ class NatsClient final : public kv::Client {
     if (ttl == echoed.end() || !ttl->is_number_integer() ||
         ttl->get<std::int64_t>() != config.marker_ttl.count() || allow == echoed.end() ||
         !allow->is_boolean() || !allow->get<bool>()) {
-      auto v = server_version(*conn_);
-      return Status::invalid_argument("nats-server " + (v ? *v : std::string("(version unknown)")) +
-                                      " does not support limit markers (2.11+)");
+      return Status::invalid_argument("limit markers need nats-server 2.11 or later: the server "
+                                      "created " + config.name + " without them");
     }
     return Status::ok();
   }

@@ -18,7 +18,7 @@ struct Connection {
   ConnectionPtr nc;
   JsCtxPtr js;
   std::int64_t wait_ms = 5000;  // JetStream API request timeout
-  std::string server_version;   // see server_version(): empty until asked
+  int api_level = -1;           // see jetstream_api_level(): -1 until asked
   // Contexts with a longer wait, for creating consumers (consumer_context):
   // kept until the connection goes, since subscriptions hold on to them.
   std::vector<std::pair<std::int64_t, JsCtxPtr>> consumer_js;

@@ -122,7 +122,7 @@ TEST_CASE("kv: keys beyond 1000 come back in one pass" * doctest::test_suite("na
   CHECK(keys.size() == 1100);
 }
 
-// ---- TTLs (nats-server 2.11+): refused on older servers, naming them ----
+// ---- TTLs (nats-server 2.11+): refused on older servers, naming the version needed ----
 
 namespace {
 
@@ -132,8 +132,7 @@ bool has(const std::string& text, const std::string& part) {
 
 // The refusal of a TTL feature by a server before 2.11.
 std::string too_old(const std::string& what) {
-  return "nats-server " + slip::test::nats_server_version().text + " does not support " + what +
-         " (2.11+)";
+  return what + " need nats-server 2.11 or later; this server is older";
 }
 
 }  // namespace
@@ -229,6 +228,15 @@ TEST_CASE("kv: create --ttl expires the value" * doctest::test_suite("nats")) {
   // Expired, it may be created again.
   CHECK(slip({"kv", "create", "t", "k", "new"}).exit_code == ec::kOk);
   CHECK(slip({"kv", "get", "t", "k"}).out == "new");
+
+  // With history, the server would raise a TTL below the marker TTL to it.
+  REQUIRE(slip({"kv", "add", "floor", "--marker-ttl", "5s", "--history", "3"}).exit_code ==
+          ec::kOk);
+  auto shorter = slip({"kv", "create", "floor", "k", "v", "--ttl", "2s"});
+  CHECK(shorter.exit_code == ec::kUsage);
+  CHECK(has(shorter.err, "at least"));
+  CHECK(slip({"kv", "get", "floor", "k"}).exit_code == ec::kNegative);
+  CHECK(slip({"kv", "create", "floor", "k", "v", "--ttl", "5s"}).exit_code == ec::kOk);
 }
 
 TEST_CASE("kv: purge --ttl writes a marker that expires" * doctest::test_suite("nats")) {
