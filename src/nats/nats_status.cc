@@ -23,7 +23,8 @@ Status to_status(natsStatus s, std::string_view what, jsErrCode jerr) {
   if (jerr != 0) {
     // The server answered and refused: its err_code says whether to retry.
     const JsErrorClass cls = classify_js_error(0, static_cast<int>(jerr), detail);
-    if (cls == JsErrorClass::kConflict) {
+    // 10164: the same, as newer servers word it.
+    if (jerr == JSStreamWrongLastSequenceErr || static_cast<int>(jerr) == 10164) {
       return Status::conflict(std::string(what) + ": revision mismatch (" + detail + ")");
     }
     return js_error_status(cls, msg);
