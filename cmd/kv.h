@@ -37,6 +37,7 @@ struct KvBucketOptions {
   std::string storage = "file";
   std::string description;
   std::string marker_ttl;  // limit markers (nats-server 2.11+)
+  std::string max_value_size;
 };
 
 // A --ttl or --marker-ttl value (FLAG names it in errors): a duration of

@@ -1,4 +1,6 @@
 // add and rm: creating and deleting buckets.
+#include <limits>
+
 #include "core/duration.h"
 #include "kv.h"
 
@@ -33,10 +35,13 @@ void register_kv_add(CLI::App& parent, Registry& registry) {
   app->add_option("BUCKET", o->bucket, "Bucket name")->required();
   app->add_option("--history", o->history, "Revisions kept per key (1-64, default 1)")
       ->type_name("N");
-  app->add_option("--max-bytes", o->max_bytes,
+  app->add_option("--max-bytes,--max-bucket-size", o->max_bytes,
                   "Size limit of the bucket (e.g. 64M; default unlimited)")
       ->type_name("SIZE");
-  app->add_option("--max-age", o->max_age,
+  app->add_option("--max-value-size", o->max_value_size,
+                  "Largest value the bucket takes (e.g. 1M; default the server's max payload)")
+      ->type_name("SIZE");
+  app->add_option("--max-age,--ttl", o->max_age,
                   "Age after which revisions expire (e.g. 24h; default never)")
       ->type_name("DURATION");
   app->add_option("--marker-ttl", o->marker_ttl,
@@ -51,7 +56,10 @@ void register_kv_add(CLI::App& parent, Registry& registry) {
   app->add_option("--description", o->description, "Description")->type_name("TEXT");
   add_connection_flags(app, o->conn);
   set_long_help(app,
-                "Creates the bucket, or does nothing when it exists with the same settings.\n\n"
+                "Creates the bucket, or does nothing when it exists with the same settings. "
+                "--ttl and --max-bucket-size are natscli's names for --max-age and --max-bytes "
+                "(--ttl here is the bucket's max age, not a per-message TTL: see kv create "
+                "--ttl).\n\n"
                 "--marker-ttl (natscli's spelling) turns on limit markers: when --max-age removes "
                 "the last revision of a key, the server writes a marker that watchers see, and "
                 "removes it after DURATION. It also allows per-message TTLs (kv create --ttl, kv "
@@ -84,6 +92,11 @@ Status run_kv_add(const KvBucketOptions& o, Context& ctx) {
   auto bytes = parse_bytes(o.max_bytes);
   if (!bytes) return bytes.status().with_context("--max-bytes");
   cfg.max_bytes = *bytes;
+  auto value_size = parse_bytes(o.max_value_size);
+  if (!value_size) return value_size.status().with_context("--max-value-size");
+  if (*value_size == 0 || *value_size > std::numeric_limits<std::int32_t>::max())
+    return Status::invalid_argument("--max-value-size must be between 1 and 2G");
+  cfg.max_value_size = static_cast<std::int32_t>(*value_size);
   if (!o.max_age.empty()) {
     auto age = parse_duration(o.max_age);
     if (!age) return age.status().with_context("--max-age");

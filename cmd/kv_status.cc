@@ -3,6 +3,7 @@
 
 #include <cstdio>
 
+#include "core/time_format.h"
 #include "kv.h"
 
 namespace slip::cli {
@@ -22,7 +23,14 @@ nlohmann::json status_json(const kv::BucketStatus& s) {
           {"last_revision", s.last_sequence},
           {"max_age_ns", s.max_age_ns},
           {"allow_msg_ttl", s.allow_msg_ttl},
-          {"marker_ttl_ns", s.marker_ttl_ns}};
+          {"marker_ttl_ns", s.marker_ttl_ns},
+          {"description", s.description},
+          {"max_value_size", s.max_value_size},
+          {"compression", s.compression},
+          {"created", s.created_ns != 0 ? format_rfc3339(s.created_ns) : std::string()},
+          {"mirror", s.mirror},
+          {"sources", s.sources},
+          {"allow_msg_counter", s.allow_msg_counter}};
 }
 
 // "2s", "1m30s", "1.5s" for a nanosecond count; "0s" for 0.
@@ -47,6 +55,16 @@ std::string duration_text(std::int64_t ns) {
   return out;
 }
 
+// Server-supplied text for a terminal: control characters (escape
+// sequences, newlines) shown as '?'.
+std::string printable(const std::string& text) {
+  std::string out = text;
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return out;
+}
+
 // The settings of nats-server 2.11+ that a table row leaves out, to the
 // nanosecond.
 std::string ttl_lines(const kv::BucketStatus& s) {
@@ -60,6 +78,13 @@ std::string ttl_lines(const kv::BucketStatus& s) {
   out += s.marker_ttl_ns == 0 ? std::string("none (no limit markers)")
                               : duration_text(s.marker_ttl_ns) + " (" +
                                     std::to_string(s.marker_ttl_ns) + " ns)";
+  if (!s.description.empty()) out += "\ndescription:      " + printable(s.description);
+  if (s.max_value_size >= 0) out += "\nmax value size:   " + std::to_string(s.max_value_size);
+  if (s.compression != "none") out += "\ncompression:      " + printable(s.compression);
+  if (s.created_ns != 0) out += "\ncreated:          " + format_rfc3339(s.created_ns);
+  if (!s.mirror.empty()) out += "\nmirror of:        " + printable(s.mirror);
+  for (const std::string& src : s.sources) out += "\nsource:           " + printable(src);
+  if (s.allow_msg_counter) out += "\ncounter stream:   yes (writes refused)";
   return out;
 }
 
@@ -89,7 +114,12 @@ void register_kv_status(CLI::App& parent, Registry& registry) {
                 "first_revision, last_revision, max_age_ns (max_age to the nanosecond), "
                 "allow_msg_ttl (per-message TTLs allowed: kv create --ttl, kv purge --ttl), "
                 "marker_ttl_ns (how long a limit marker lives; 0: no markers; see kv add "
-                "--marker-ttl). The text form adds these three below the table.\n\n"
+                "--marker-ttl), description, max_value_size (-1: the server's max payload), "
+                "compression (none, s2), created (RFC 3339, UTC: when the bucket's stream was "
+                "made), mirror (the stream it mirrors, or empty), sources (the streams it sources "
+                "from), allow_msg_counter (a counter stream, nats-server 2.12+: slip reads its "
+                "values and refuses to write them). The text form adds the TTL settings and the "
+                "others that are set below the table.\n\n"
                 "EXIT STATUS\n0 success; 1 no such bucket; 2 bad name; 4 server unavailable.");
   registry.set_runner(app, [o](Context& ctx) { return run_kv_status(*o, ctx); });
 

@@ -213,8 +213,9 @@ _slip() {
       slip_kv_add)
         case $word in
           --history) opt=$word; continue ;;
-          --max-bytes) opt=$word; continue ;;
-          --max-age) opt=$word; continue ;;
+          --max-bytes | --max-bucket-size) opt=$word; continue ;;
+          --max-value-size) opt=$word; continue ;;
+          --max-age | --ttl) opt=$word; continue ;;
           --marker-ttl) opt=$word; continue ;;
           --replicas) opt=$word; continue ;;
           --storage) opt=$word; continue ;;
@@ -504,7 +505,7 @@ _slip() {
       slip_kv_history) _slip_words "$cur" '-h --help -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
       slip_kv_status) _slip_words "$cur" '-h --help --json -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
       slip_kv_ls) _slip_words "$cur" '-h --help --json -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
-      slip_kv_add) _slip_words "$cur" '-h --help --history --max-bytes --max-age --marker-ttl --replicas --storage --description -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
+      slip_kv_add) _slip_words "$cur" '-h --help --history --max-bytes --max-bucket-size --max-value-size --max-age --ttl --marker-ttl --replicas --storage --description -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
       slip_kv_rm) _slip_words "$cur" '-h --help -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
       slip_watch) _slip_words "$cur" '-h --help --format --since --cursor-file --on-expired --exec --batch-max --batch-window --until-caught-up --count --updates-only --ignore-deletes -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
       slip_mirror) _slip_words "$cur" '-h --help --to --backend --prefix --once --sync --compact-threshold --metrics --log-format --no-progress --export-to --export-every --export-keep --reconcile --reconcile-every --endpoint --path-style -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;

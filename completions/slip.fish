@@ -478,10 +478,13 @@ function __slip_state
                     case --history
                         set skip 1
                         continue
-                    case --max-bytes
+                    case --max-bytes --max-bucket-size
                         set skip 1
                         continue
-                    case --max-age
+                    case --max-value-size
+                        set skip 1
+                        continue
+                    case --max-age --ttl
                         set skip 1
                         continue
                     case --marker-ttl
@@ -1108,8 +1111,9 @@ complete -c slip -n '__slip_in slip_kv_ls' -l context -x -d 'natscli context to 
 
 complete -c slip -n '__slip_in slip_kv_add' -s h -l help -d 'Print this help message and exit'
 complete -c slip -n '__slip_in slip_kv_add' -l history -x -d 'Revisions kept per key (1-64, default 1)'
-complete -c slip -n '__slip_in slip_kv_add' -l max-bytes -x -d 'Size limit of the bucket (e.g. 64M; default unlimited)'
-complete -c slip -n '__slip_in slip_kv_add' -l max-age -x -d 'Age after which revisions expire (e.g. 24h; default never)'
+complete -c slip -n '__slip_in slip_kv_add' -l max-bytes -l max-bucket-size -x -d 'Size limit of the bucket (e.g. 64M; default unlimited)'
+complete -c slip -n '__slip_in slip_kv_add' -l max-value-size -x -d 'Largest value the bucket takes (e.g. 1M; default the server\'s max payload)'
+complete -c slip -n '__slip_in slip_kv_add' -l max-age -l ttl -x -d 'Age after which revisions expire (e.g. 24h; default never)'
 complete -c slip -n '__slip_in slip_kv_add' -l marker-ttl -x -d 'Keep a marker this long when max-age removes a key, and allow per-message TTLs (e.g. 1m; whole seconds; nats-server 2.11+)'
 complete -c slip -n '__slip_in slip_kv_add' -l replicas -x -d 'Replicas in a cluster (1-5, default 1)'
 complete -c slip -n '__slip_in slip_kv_add' -l storage -x -a 'file memory' -d 'file or memory (default file)'

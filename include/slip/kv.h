@@ -79,6 +79,9 @@ struct BucketStatus {
   // max_age, it writes a marker (Nats-Marker-Reason) that lives this long;
   // 0: no markers. nats-server 2.11+.
   std::int64_t marker_ttl_ns = 0;
+  // A counter stream (nats-server 2.12+): values change only by Nats-Incr
+  // increments; slip reads them as they are and does not write them.
+  bool allow_msg_counter = false;
   std::string compression = "none";  // "none" or "s2"
   std::string mirror;                // the stream this bucket's stream mirrors, if any
   std::string mirror_external;       // its API prefix when that stream is in another domain

@@ -70,7 +70,9 @@ class NatsClient final : public kv::Client {
     }
     auto subjects = subject_bucket(*status);
     if (!subjects) return subjects.status();
-    return make_bucket(conn_, name, std::move(*subjects));
+    auto bucket = make_bucket(conn_, name, std::move(*subjects));
+    if (status->allow_msg_counter) bucket = refuse_writes_to_counter(std::move(bucket));
+    return bucket;
   }
 
   Result<std::unique_ptr<kv::Bucket>> create_bucket(const kv::BucketConfig& config) override {
@@ -101,7 +103,8 @@ class NatsClient final : public kv::Client {
           existing->max_bytes != config.max_bytes || existing->max_age != config.max_age ||
           existing->memory_storage != config.memory_storage ||
           existing->marker_ttl_ns != config.marker_ttl.count() ||
-          existing->allow_msg_ttl != markers) {
+          existing->allow_msg_ttl != markers ||
+          existing->max_value_size != config.max_value_size) {
         return Status::conflict("bucket '" + config.name +
                                 "' already exists with other settings (see 'slip kv status " +
                                 config.name + "')");
@@ -261,6 +264,8 @@ Result<kv::BucketStatus> bucket_status(Connection& conn, const std::string& buck
   auto it = config.find("allow_msg_ttl");
   st.allow_msg_ttl = it != config.end() && it->is_boolean() && it->get<bool>();
   st.marker_ttl_ns = num(config, "subject_delete_marker_ttl", std::int64_t{0});
+  auto counter = config.find("allow_msg_counter");
+  st.allow_msg_counter = counter != config.end() && counter->is_boolean() && counter->get<bool>();
   if (std::string c = str(config, "compression"); !c.empty()) st.compression = c;
   if (auto m = config.find("mirror"); m != config.end() && m->is_object()) {
     st.mirror = str(*m, "name");

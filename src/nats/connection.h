@@ -38,6 +38,9 @@ Result<jsCtx*> consumer_context(Connection& conn, std::uint64_t messages);
 // the subjects of what it copies, and writes go to the origin through them.
 std::unique_ptr<kv::Bucket> make_bucket(std::shared_ptr<Connection> conn, std::string name,
                                         std::string subjects);
+// BUCKET, with every write refused before it is sent (kInvalidArgument,
+// exit 2): for a counter stream, whose server refuses plain writes.
+std::unique_ptr<kv::Bucket> refuse_writes_to_counter(std::unique_ptr<kv::Bucket> bucket);
 Result<std::unique_ptr<kv::Watcher>> make_watcher(std::shared_ptr<Connection> conn,
                                                   const std::string& bucket,
                                                   const std::string& subjects,

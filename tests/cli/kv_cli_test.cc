@@ -343,3 +343,35 @@ TEST_CASE("kv: user/password and token servers; wrong credentials are exit 4 wit
     CHECK(bad.err.find("bad-t0ken-987") == std::string::npos);
   }
 }
+
+TEST_CASE("kv: add takes natscli's spellings, and status --json shows every setting" * doctest::test_suite("nats")) {
+  NatsServer server;
+  auto slip = [&](std::vector<std::string> args) {
+    return run_slip(with_server(server, std::move(args)));
+  };
+  const std::vector<std::string> add = {"kv", "add", "o", "--ttl", "90s", "--max-bucket-size",
+                                        "1M", "--max-value-size", "1K", "--description",
+                                        "edge routes"};
+  REQUIRE(slip(add).exit_code == ec::kOk);
+  json st = json::parse(slip({"kv", "status", "--json", "o"}).out);
+  CHECK(st["max_age_seconds"] == 90);
+  CHECK(st["max_bytes"] == 1048576);
+  CHECK(st["max_value_size"] == 1024);
+  CHECK(st["description"] == "edge routes");
+  CHECK(st["compression"] == "none");
+  CHECK(st["created"].get<std::string>().size() >= 20);  // RFC 3339
+  CHECK(st["mirror"] == "");
+  CHECK(st["sources"].empty());
+  CHECK(st["allow_msg_counter"] == false);
+  auto text = slip({"kv", "status", "o"}).out;
+  CHECK(has(text, "description:      edge routes\n"));
+  CHECK(has(text, "max value size:   1024\n"));
+  // The same again is nothing to do; another value size is other settings.
+  CHECK(slip(add).exit_code == ec::kOk);
+  CHECK(slip({"kv", "add", "o", "--ttl", "90s", "--max-bucket-size", "1M", "--max-value-size",
+              "2K"})
+            .exit_code == ec::kNegative);
+  // The value size is enforced: a larger value is a rejection, exit 2.
+  CHECK(slip({"kv", "put", "o", "k", std::string(2000, 'x')}).exit_code == ec::kUsage);
+  CHECK(slip({"kv", "add", "z", "--max-value-size", "0"}).exit_code == ec::kUsage);
+}

@@ -42,6 +42,25 @@ std::string js_request(const NatsServer& server, const std::string& subject,
   return out;
 }
 
+// Publishes BODY-less to SUBJECT with one header, as a request: the ack.
+std::string js_request_with_header(const NatsServer& server, const std::string& subject,
+                                   const std::string& name, const std::string& value) {
+  natsConnection* nc = nullptr;
+  REQUIRE(natsConnection_ConnectTo(&nc, server.url().c_str()) == NATS_OK);
+  natsMsg* msg = nullptr;
+  REQUIRE(natsMsg_Create(&msg, subject.c_str(), nullptr, "", 0) == NATS_OK);
+  REQUIRE(natsMsgHeader_Set(msg, name.c_str(), value.c_str()) == NATS_OK);
+  natsMsg* reply = nullptr;
+  natsStatus s = natsConnection_RequestMsg(&reply, nc, msg, 5000);
+  std::string out = s == NATS_OK ? std::string(natsMsg_GetData(reply), natsMsg_GetDataLength(reply))
+                                 : std::string();
+  natsMsg_Destroy(reply);
+  natsMsg_Destroy(msg);
+  natsConnection_Destroy(nc);
+  REQUIRE(s == NATS_OK);
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("kv errors: a value over the bucket's max value size is exit 2" * doctest::test_suite("nats")) {
@@ -81,7 +100,7 @@ TEST_CASE("kv errors: a bucket at its size limit refuses writes with exit 2" * d
   CHECK_MESSAGE(err.find("maximum bytes exceeded") != std::string::npos, err);
 }
 
-TEST_CASE("kv errors: a counter stream refuses a plain put with exit 2" * doctest::test_suite("nats")) {
+TEST_CASE("kv errors: a counter stream is read as it is; slip refuses to write it, exit 2" * doctest::test_suite("nats")) {
   if (!slip::test::server_has(2, 12, "counter streams (allow_msg_counter)")) return;
   NatsServer server;
   const std::string created = js_request(
@@ -89,7 +108,27 @@ TEST_CASE("kv errors: a counter stream refuses a plain put with exit 2" * doctes
       R"({"name":"KV_cnt","subjects":["$KV.cnt.>"],"allow_msg_counter":true,)"
       R"("max_msgs_per_subject":1,"allow_direct":true,"storage":"memory","num_replicas":1})");
   REQUIRE_MESSAGE(created.find("\"error\"") == std::string::npos, created);
-  auto r = run_slip({"kv", "put", "cnt", "k", "1", "-s", server.url()});
-  CHECK(r.exit_code == ec::kUsage);
-  CHECK_MESSAGE(r.err.find("counter") != std::string::npos, r.err);
+  // What a counter client writes: an increment; the server keeps the sum.
+  const std::string incr = js_request_with_header(server, "$KV.cnt.hits", "Nats-Incr", "+5");
+  REQUIRE_MESSAGE(incr.find("\"error\"") == std::string::npos, incr);
+  // Read as it is; every write refused before it is sent, naming the kind.
+  auto got = run_slip({"kv", "get", "cnt", "hits", "-s", server.url()});
+  CHECK(got.exit_code == ec::kOk);
+  CHECK(got.out == R"({"val":"5"})");
+  for (const std::vector<std::string>& write :
+       std::vector<std::vector<std::string>>{{"put", "cnt", "k", "1"},
+                                             {"create", "cnt", "k", "1"},
+                                             {"del", "cnt", "hits"},
+                                             {"purge", "cnt", "hits"}}) {
+    std::vector<std::string> args{"kv"};
+    args.insert(args.end(), write.begin(), write.end());
+    args.insert(args.end(), {"-s", server.url()});
+    CAPTURE(write[0]);
+    auto r = run_slip(args);
+    CHECK(r.exit_code == ec::kUsage);
+    CHECK_MESSAGE(r.err.find("is a counter stream") != std::string::npos, r.err);
+  }
+  CHECK(run_slip({"kv", "get", "cnt", "hits", "-s", server.url()}).out == R"({"val":"5"})");
+  auto status = run_slip({"kv", "status", "cnt", "--json", "-s", server.url()});
+  CHECK(status.out.find("\"allow_msg_counter\":true") != std::string::npos);
 }
