@@ -29,7 +29,9 @@ namespace {
 class RawNats {
  public:
   explicit RawNats(int port) : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    timeval timeout{5, 0};
+    // A bound, not a wait: an R3 stream's first write can take seconds on
+    // a loaded machine.
+    timeval timeout{15, 0};
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
