@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "support/snapshot_model.h"
+
 namespace slip::test {
 
 namespace {
@@ -23,32 +25,6 @@ std::int64_t ns(std::chrono::milliseconds d) {
 }
 
 }  // namespace
-
-std::string base64_decode(const std::string& in) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+' || c == '-') return 62;
-    if (c == '/' || c == '_') return 63;
-    return -1;
-  };
-  std::string out;
-  unsigned bits = 0;
-  int nbits = 0;
-  for (char c : in) {
-    if (c == '=') break;
-    const int v = value(c);
-    if (v < 0) continue;  // whitespace
-    bits = (bits << 6) | static_cast<unsigned>(v);
-    nbits += 6;
-    if (nbits >= 8) {
-      nbits -= 8;
-      out.push_back(static_cast<char>((bits >> nbits) & 0xff));
-    }
-  }
-  return out;
-}
 
 std::map<std::string, std::string> parse_header_block(const std::string& block) {
   std::map<std::string, std::string> out;
@@ -203,9 +179,9 @@ RawMessage decode_message(const nlohmann::json& reply) {
   out.seq = m.value("seq", std::uint64_t{0});
   out.subject = m.value("subject", std::string());
   if (m.contains("hdrs") && m["hdrs"].is_string())
-    out.headers = parse_header_block(base64_decode(m["hdrs"].get<std::string>()));
+    out.headers = parse_header_block(from_base64(m["hdrs"].get<std::string>()));
   if (m.contains("data") && m["data"].is_string())
-    out.data = base64_decode(m["data"].get<std::string>());
+    out.data = from_base64(m["data"].get<std::string>());
   return out;
 }
 

@@ -42,7 +42,6 @@ struct RawStreamConfig {
   bool deny_delete = true;                  // KV streams deny the message-delete API
 };
 
-std::string base64_decode(const std::string& in);
 // "NATS/1.0[ status]\r\nName: value\r\n...\r\n\r\n" -> name/value pairs.
 std::map<std::string, std::string> parse_header_block(const std::string& block);
 
