@@ -23,7 +23,9 @@ Result<std::int64_t> parse_bytes(const std::string& text) {
   else if (!unit.empty() && unit != "B") {
     return Status::invalid_argument("invalid size '" + text + "': use e.g. 1048576, 512K, 64M, 1G");
   }
-  if (end == text.c_str() || v < 0) return Status::invalid_argument("invalid size '" + text + "'");
+  // !(v >= 0) also refuses NaN; the upper bound keeps the cast defined.
+  if (end == text.c_str() || !(v >= 0) || v * mult > 9.0e18)
+    return Status::invalid_argument("invalid size '" + text + "'");
   return static_cast<std::int64_t>(v * mult);
 }
 

@@ -302,7 +302,9 @@ TEST_CASE("kv: names are validated before anything is sent") {
                                                          {"kv", "put", "b", ".dot", "v"},
                                                          {"kv", "add", "b", "--history", "65"},
                                                          {"kv", "put", "b", "k", "v", "--ttl", "1s"},
-                                                         {"kv", "add", "b", "--marker-ttl", "x"}}) {
+                                                         {"kv", "add", "b", "--marker-ttl", "x"},
+                                                         {"kv", "add", "b", "--max-value-size", "1e300"},
+                                                         {"kv", "add", "b", "--max-bytes", "nan"}}) {
     // Port 1 has no server: a name error must win over the connection error.
     args.insert(args.end(), {"-s", "nats://127.0.0.1:1"});
     auto run = run_slip(args);
