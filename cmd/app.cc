@@ -48,7 +48,7 @@ std::string unknown_subcommand_error(CLI::App* app, const std::vector<std::strin
     std::string best;
     std::size_t best_distance = 3;  // suggest only close names
     for (CLI::App* sub : subs) {
-      if (sub->get_name() == arg) next = sub;
+      if (sub->check_name(arg)) next = sub;  // its name or an alias
       if (sub->get_group().empty()) continue;  // hidden commands are not suggested
       std::size_t d = edit_distance(arg, sub->get_name());
       if (d < best_distance) best_distance = d, best = sub->get_name();

@@ -10,15 +10,6 @@ constexpr std::string_view kExitStatusHeading = "EXIT STATUS";
 constexpr std::string_view kEnvironmentHeading = "ENVIRONMENT";
 constexpr std::string_view kDefaultGroup = "Options";  // CLI11's group when none is set
 
-std::string join(const std::vector<std::string>& parts, std::string_view sep) {
-  std::string out;
-  for (const std::string& part : parts) {
-    if (!out.empty()) out += sep;
-    out += part;
-  }
-  return out;
-}
-
 std::string trim(std::string_view text) {
   std::size_t begin = 0;
   std::size_t end = text.size();
@@ -142,6 +133,7 @@ CommandDoc describe(const CLI::App& app, std::vector<std::string> path,
     std::vector<std::string> child_path = doc.path;
     child_path.push_back(sub->get_name());
     doc.children.push_back(describe(*sub, std::move(child_path), doc.exit_status));
+    doc.children.back().aliases = sub->get_aliases();
   }
   return doc;
 }
@@ -153,9 +145,24 @@ void collect(const CommandDoc& doc, std::vector<const CommandDoc*>* out) {
 
 }  // namespace
 
+std::string join(const std::vector<std::string>& parts, std::string_view sep) {
+  std::string out;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (i != 0) out += sep;
+    out += parts[i];
+  }
+  return out;
+}
+
 std::string CommandDoc::display_name() const { return join(path, " "); }
 
 std::string CommandDoc::page_name() const { return join(path, "-"); }
+
+std::vector<std::string> CommandDoc::names() const {
+  std::vector<std::string> out{path.back()};
+  out.insert(out.end(), aliases.begin(), aliases.end());
+  return out;
+}
 
 std::string CommandDoc::function_name() const {
   std::string name = join(path, "_");

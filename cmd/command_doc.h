@@ -44,6 +44,7 @@ struct EnvironmentDoc {
 
 struct CommandDoc {
   std::vector<std::string> path;        // {"slip", "snapshot", "verify"}
+  std::vector<std::string> aliases;     // other names of the last word: {"info"}
   std::string summary;                  // the one-line description
   std::vector<std::string> paragraphs;  // long help, without the EXIT STATUS paragraph
   // The EXIT STATUS paragraph of this command or, when it has none, of the
@@ -60,6 +61,8 @@ struct CommandDoc {
   std::string display_name() const;   // "slip snapshot verify"
   std::string page_name() const;      // "slip-snapshot-verify"
   std::string function_name() const;  // "slip_snapshot_verify", for shell scripts
+  // The last word of the path and its aliases: every word that names it.
+  std::vector<std::string> names() const;
 };
 
 // Describes APP and its subcommands. Hidden commands and options (empty
@@ -72,6 +75,9 @@ std::vector<const CommandDoc*> all_commands(const CommandDoc& root);
 // "0 success; 1 a negative answer (...); 130 interrupted." as code/meaning
 // pairs. Returns an empty list when the text does not have that shape.
 std::vector<ExitCodeDoc> parse_exit_codes(const std::string& text);
+
+// PARTS with SEP between them.
+std::string join(const std::vector<std::string>& parts, std::string_view sep);
 
 // TEXT as one POSIX shell single-quoted word ('it'\''s'), for the bash and
 // zsh scripts.

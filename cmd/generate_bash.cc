@@ -13,12 +13,6 @@ std::vector<std::string> option_words(const OptionDoc& opt) {
   return words;
 }
 
-std::string join(const std::vector<std::string>& words, std::string_view sep) {
-  std::string out;
-  for (const std::string& w : words) out += (out.empty() ? "" : std::string(sep)) + w;
-  return out;
-}
-
 // The command that offers the candidates for OPT's value, or "" for none.
 std::string value_action(const OptionDoc& opt) {
   if (!opt.choices.empty()) return "_slip_words \"$cur\" " + single_quoted(join(opt.choices, " "));
@@ -37,7 +31,7 @@ std::string walk_cases(const std::vector<const CommandDoc*>& commands) {
   for (const CommandDoc* cmd : commands) {
     std::string body;
     for (const CommandDoc& sub : cmd->children) {
-      body += "          " + sub.path.back() + ") cmd=" + sub.function_name() +
+      body += "          " + join(sub.names(), " | ") + ") cmd=" + sub.function_name() +
               " npos=0; continue ;;\n";
     }
     for (const OptionDoc& opt : cmd->options) {
@@ -88,6 +82,8 @@ std::string argument_cases(const std::vector<const CommandDoc*>& commands) {
     if (!cmd->children.empty()) {
       std::vector<std::string> names;
       for (const CommandDoc& sub : cmd->children) names.push_back(sub.path.back());
+      for (const CommandDoc& sub : cmd->children)
+        names.insert(names.end(), sub.aliases.begin(), sub.aliases.end());
       out += "    " + cmd->function_name() + ") _slip_words \"$cur\" " +
              single_quoted(join(names, " ")) + " ;;\n";
       continue;

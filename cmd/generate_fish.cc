@@ -36,7 +36,7 @@ std::string walk_cases(const std::vector<const CommandDoc*>& commands) {
   for (const CommandDoc* cmd : commands) {
     std::string body;
     for (const CommandDoc& sub : cmd->children) {
-      body += "                    case " + sub.path.back() + "\n";
+      body += "                    case " + join(sub.names(), " ") + "\n";
       body += "                        set cmd " + sub.function_name() + "\n";
       body += "                        set npos 0\n";
       body += "                        continue\n";
@@ -62,8 +62,9 @@ std::string complete_lines(const CommandDoc& cmd, const std::string& name,
   std::string out;
   const std::string in = " -n " + fish_quoted(prefix + "_in " + cmd.function_name());
   for (const CommandDoc& sub : cmd.children) {
-    out += "complete -c " + name + in + " -a " + fish_quoted(sub.path.back()) + " -d " +
-           fish_quoted(sub.summary) + "\n";
+    for (const std::string& word : sub.names())
+      out += "complete -c " + name + in + " -a " + fish_quoted(word) + " -d " +
+             fish_quoted(sub.summary) + "\n";
   }
   int index = 0;
   for (const OptionDoc& opt : cmd.options) {

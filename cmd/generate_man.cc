@@ -317,7 +317,9 @@ std::string man_page(const CommandDoc& cmd, const std::vector<const CommandDoc*>
     for (const CommandDoc* sub : all_commands(cmd)) {
       if (sub == &cmd) continue;
       page += ".TP\n" + bold(sub->display_name()) + "\n";
-      page += roff(sentence(sub->summary)) + "\nSee " + page_ref(*sub) + ".\n";
+      page += roff(sentence(sub->summary));
+      for (const std::string& alias : sub->aliases) page += "\nAlso " + bold(alias) + ".";
+      page += "\nSee " + page_ref(*sub) + ".\n";
     }
   }
 

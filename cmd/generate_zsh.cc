@@ -85,7 +85,8 @@ std::string command_function(const CommandDoc& cmd) {
   f += "    command)\n";
   f += "      local -a commands=(\n";
   for (const CommandDoc& sub : cmd.children) {
-    f += "        " + single_quoted(spec_escaped(sub.path.back()) + ":" + sub.summary) + "\n";
+    for (const std::string& word : sub.names())
+      f += "        " + single_quoted(spec_escaped(word) + ":" + sub.summary) + "\n";
   }
   f += "      )\n";
   f += "      _describe -t commands " + single_quoted(cmd.display_name() + " command") +
@@ -96,7 +97,7 @@ std::string command_function(const CommandDoc& cmd) {
   f += "      curcontext=${curcontext%:*:*}:" + cmd.page_name() + "-$words[1]:\n";
   f += "      case $words[1] in\n";
   for (const CommandDoc& sub : cmd.children) {
-    f += "        " + sub.path.back() + ") _" + sub.function_name() + " ;;\n";
+    f += "        " + join(sub.names(), "|") + ") _" + sub.function_name() + " ;;\n";
   }
   f += "      esac\n";
   f += "      ;;\n";

@@ -38,6 +38,16 @@ struct KvBucketOptions {
   std::string description;
   std::string marker_ttl;  // limit markers (nats-server 2.11+)
   std::string max_value_size;
+  bool compress = false;
+  std::vector<std::string> metadata;  // K=V
+  std::string cluster;
+  std::vector<std::string> tags;
+  std::string republish_source;
+  std::string republish_dest;
+  bool republish_headers = false;
+  std::string mirror;
+  std::string mirror_domain;
+  std::vector<std::string> sources;
 };
 
 // A --ttl or --marker-ttl value (FLAG names it in errors): a duration of

@@ -56,6 +56,28 @@ void register_kv_add(CLI::App& parent, Registry& registry) {
       ->check(CLI::IsMember({"file", "memory"}))
       ->type_name("STORAGE");
   app->add_option("--description", o->description, "Description")->type_name("TEXT");
+  app->add_flag("--compress", o->compress, "Compress the bucket's data with s2 (nats-server 2.10+)");
+  app->add_option("--metadata", o->metadata,
+                  "Metadata of the bucket's stream, KEY=VALUE (repeatable; nats-server 2.10+)")
+      ->type_name("KEY=VALUE");
+  app->add_option("--cluster", o->cluster, "Place the bucket in this cluster")->type_name("NAME");
+  app->add_option("--tags", o->tags, "Place the bucket on servers with these tags (repeatable)")
+      ->type_name("TAG");
+  app->add_option("--republish-source", o->republish_source,
+                  "Republish messages on these subjects (default: all of the bucket's)")
+      ->type_name("SUBJECT");
+  app->add_option("--republish-destination", o->republish_dest,
+                  "Republish each stored message to this subject")
+      ->type_name("SUBJECT");
+  app->add_flag("--republish-headers", o->republish_headers,
+                "Republish only the headers, not the values");
+  app->add_option("--mirror", o->mirror, "Make the bucket a read-only mirror of BUCKET")
+      ->type_name("BUCKET");
+  app->add_option("--mirror-domain", o->mirror_domain,
+                  "The JetStream domain the --mirror bucket is in")
+      ->type_name("DOMAIN");
+  app->add_option("--source", o->sources, "Copy the keys of BUCKET into this one (repeatable)")
+      ->type_name("BUCKET");
   add_connection_flags(app, o->conn);
   set_long_help(app,
                 "Creates the bucket, or does nothing when it exists with the same settings. "
@@ -67,8 +89,19 @@ void register_kv_add(CLI::App& parent, Registry& registry) {
                 "removes it after DURATION. It also allows per-message TTLs (kv create --ttl, kv "
                 "purge --ttl). It needs nats-server 2.11 or later; an older server is refused "
                 "before anything is created.\n\n"
+                "--compress, --metadata and --source need nats-server 2.10 or later (--source "
+                "files the sourced keys under this bucket's subjects with a subject transform). "
+                "Older servers drop settings they do not know without a word: slip checks the "
+                "configuration the server kept, and when one is missing it removes the bucket it "
+                "just made and says which setting (exit 2).\n\n"
+                "--mirror makes a read-only copy of another bucket, kept by the server: slip reads "
+                "it through the origin's subjects, as the official clients do, and writes to it go "
+                "to the origin. A mirror cannot also have --source. With --mirror-domain the "
+                "origin is in another JetStream domain (its API is $JS.DOMAIN.API); slip creates "
+                "such a mirror but cannot read it yet.\n\n"
                 "EXIT STATUS\n0 created or already there; 1 exists with other settings; 2 bad name "
-                "or setting, or --marker-ttl on a server before 2.11; 4 server unavailable.");
+                "or setting, or a setting the server does not have (--marker-ttl before 2.11; "
+                "--compress, --metadata, --source before 2.10); 4 server unavailable.");
   registry.set_runner(app, [o](Context& ctx) { return run_kv_add(*o, ctx); });
 
   auto r = std::make_shared<KvBucketOptions>();
@@ -109,6 +142,47 @@ Status run_kv_add(const KvBucketOptions& o, Context& ctx) {
     if (!ttl) return ttl.status();
     cfg.marker_ttl = *ttl;
   }
+  cfg.compress = o.compress;
+  for (const std::string& kv : o.metadata) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return Status::invalid_argument("--metadata '" + kv + "': use KEY=VALUE");
+    std::string key = kv.substr(0, eq);
+    if (key.rfind("_nats.", 0) == 0)
+      return Status::invalid_argument("--metadata '" + key + "': keys starting _nats. are the "
+                                      "server's");
+    cfg.metadata[key] = kv.substr(eq + 1);
+  }
+  cfg.placement_cluster = o.cluster;
+  cfg.placement_tags = o.tags;
+  if (o.republish_dest.empty() && (!o.republish_source.empty() || o.republish_headers))
+    return Status::invalid_argument("--republish-source and --republish-headers need "
+                                    "--republish-destination");
+  cfg.republish_source = o.republish_source;
+  cfg.republish_dest = o.republish_dest;
+  cfg.republish_headers_only = o.republish_headers;
+  if (!o.mirror_domain.empty() && o.mirror.empty())
+    return Status::invalid_argument("--mirror-domain needs --mirror");
+  if (!o.mirror.empty() && !o.sources.empty())
+    return Status::invalid_argument("a bucket is either a --mirror or has --source buckets, not "
+                                    "both");
+  // natscli takes the origin's bucket name or its stream's (KV_NAME).
+  auto origin_name = [](const std::string& name) {
+    return name.rfind("KV_", 0) == 0 ? name.substr(3) : name;
+  };
+  if (!o.mirror.empty()) {
+    SLIP_RETURN_IF_ERROR(kv::validate_bucket_name(origin_name(o.mirror)).with_context("--mirror"));
+    if (origin_name(o.mirror) == cfg.name && o.mirror_domain.empty())
+      return Status::invalid_argument("--mirror: a bucket cannot mirror itself");
+  }
+  for (const std::string& src : o.sources) {
+    SLIP_RETURN_IF_ERROR(kv::validate_bucket_name(origin_name(src)).with_context("--source"));
+    if (origin_name(src) == cfg.name)
+      return Status::invalid_argument("--source: a bucket cannot source from itself");
+  }
+  cfg.mirror = o.mirror;
+  cfg.mirror_domain = o.mirror_domain;
+  cfg.sources = o.sources;
   auto client = connect_from_flags(o.conn);
   if (!client) return client.status();
   auto bucket = (*client)->create_bucket(cfg);

@@ -49,7 +49,7 @@ _slip() {
           purge) cmd=slip_kv_purge npos=0; continue ;;
           keys) cmd=slip_kv_keys npos=0; continue ;;
           history) cmd=slip_kv_history npos=0; continue ;;
-          status) cmd=slip_kv_status npos=0; continue ;;
+          status | info) cmd=slip_kv_status npos=0; continue ;;
           ls) cmd=slip_kv_ls npos=0; continue ;;
           add) cmd=slip_kv_add npos=0; continue ;;
           rm) cmd=slip_kv_rm npos=0; continue ;;
@@ -220,6 +220,14 @@ _slip() {
           --replicas) opt=$word; continue ;;
           --storage) opt=$word; continue ;;
           --description) opt=$word; continue ;;
+          --metadata) opt=$word; continue ;;
+          --cluster) opt=$word; continue ;;
+          --tags) opt=$word; continue ;;
+          --republish-source) opt=$word; continue ;;
+          --republish-destination) opt=$word; continue ;;
+          --mirror) opt=$word; continue ;;
+          --mirror-domain) opt=$word; continue ;;
+          --source) opt=$word; continue ;;
           -s | --server) opt=$word; continue ;;
           --user) opt=$word; continue ;;
           --password) opt=$word; continue ;;
@@ -505,7 +513,7 @@ _slip() {
       slip_kv_history) _slip_words "$cur" '-h --help -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
       slip_kv_status) _slip_words "$cur" '-h --help --json -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
       slip_kv_ls) _slip_words "$cur" '-h --help --json -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
-      slip_kv_add) _slip_words "$cur" '-h --help --history --max-bytes --max-bucket-size --max-value-size --max-age --ttl --marker-ttl --replicas --storage --description -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
+      slip_kv_add) _slip_words "$cur" '-h --help --history --max-bytes --max-bucket-size --max-value-size --max-age --ttl --marker-ttl --replicas --storage --description --compress --metadata --cluster --tags --republish-source --republish-destination --republish-headers --mirror --mirror-domain --source -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
       slip_kv_rm) _slip_words "$cur" '-h --help -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
       slip_watch) _slip_words "$cur" '-h --help --format --since --cursor-file --on-expired --exec --batch-max --batch-window --until-caught-up --count --updates-only --ignore-deletes -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
       slip_mirror) _slip_words "$cur" '-h --help --to --backend --prefix --once --sync --compact-threshold --metrics --log-format --no-progress --export-to --export-every --export-keep --reconcile --reconcile-every --endpoint --path-style -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
@@ -523,7 +531,7 @@ _slip() {
   fi
   case $cmd in
     slip) _slip_words "$cur" 'kv watch mirror export import snapshot diff' ;;
-    slip_kv) _slip_words "$cur" 'get put create update del purge keys history status ls add rm' ;;
+    slip_kv) _slip_words "$cur" 'get put create update del purge keys history status ls add rm info' ;;
     slip_export) _slip_words "$cur" 'ls' ;;
     slip_snapshot) _slip_words "$cur" 'inspect verify compact dump' ;;
     slip_snapshot_inspect)

@@ -81,7 +81,7 @@ function __slip_state
                         set cmd slip_kv_history
                         set npos 0
                         continue
-                    case status
+                    case status info
                         set cmd slip_kv_status
                         set npos 0
                         continue
@@ -497,6 +497,30 @@ function __slip_state
                         set skip 1
                         continue
                     case --description
+                        set skip 1
+                        continue
+                    case --metadata
+                        set skip 1
+                        continue
+                    case --cluster
+                        set skip 1
+                        continue
+                    case --tags
+                        set skip 1
+                        continue
+                    case --republish-source
+                        set skip 1
+                        continue
+                    case --republish-destination
+                        set skip 1
+                        continue
+                    case --mirror
+                        set skip 1
+                        continue
+                    case --mirror-domain
+                        set skip 1
+                        continue
+                    case --source
                         set skip 1
                         continue
                     case -s --server
@@ -956,6 +980,7 @@ complete -c slip -n '__slip_in slip_kv' -a 'purge' -d 'Purge a key and its histo
 complete -c slip -n '__slip_in slip_kv' -a 'keys' -d 'List the live keys of a bucket'
 complete -c slip -n '__slip_in slip_kv' -a 'history' -d 'Print every revision the bucket still holds for a key'
 complete -c slip -n '__slip_in slip_kv' -a 'status' -d 'Show a bucket\'s configuration and size'
+complete -c slip -n '__slip_in slip_kv' -a 'info' -d 'Show a bucket\'s configuration and size'
 complete -c slip -n '__slip_in slip_kv' -a 'ls' -d 'List the buckets'
 complete -c slip -n '__slip_in slip_kv' -a 'add' -d 'Create a bucket'
 complete -c slip -n '__slip_in slip_kv' -a 'rm' -d 'Delete a bucket and everything in it'
@@ -1118,6 +1143,16 @@ complete -c slip -n '__slip_in slip_kv_add' -l marker-ttl -x -d 'Keep a marker t
 complete -c slip -n '__slip_in slip_kv_add' -l replicas -x -d 'Replicas in a cluster (1-5, default 1)'
 complete -c slip -n '__slip_in slip_kv_add' -l storage -x -a 'file memory' -d 'file or memory (default file)'
 complete -c slip -n '__slip_in slip_kv_add' -l description -x -d 'Description'
+complete -c slip -n '__slip_in slip_kv_add' -l compress -d 'Compress the bucket\'s data with s2 (nats-server 2.10+)'
+complete -c slip -n '__slip_in slip_kv_add' -l metadata -x -d 'Metadata of the bucket\'s stream, KEY=VALUE (repeatable; nats-server 2.10+)'
+complete -c slip -n '__slip_in slip_kv_add' -l cluster -x -d 'Place the bucket in this cluster'
+complete -c slip -n '__slip_in slip_kv_add' -l tags -x -d 'Place the bucket on servers with these tags (repeatable)'
+complete -c slip -n '__slip_in slip_kv_add' -l republish-source -x -d 'Republish messages on these subjects (default: all of the bucket\'s)'
+complete -c slip -n '__slip_in slip_kv_add' -l republish-destination -x -d 'Republish each stored message to this subject'
+complete -c slip -n '__slip_in slip_kv_add' -l republish-headers -d 'Republish only the headers, not the values'
+complete -c slip -n '__slip_in slip_kv_add' -l mirror -x -d 'Make the bucket a read-only mirror of BUCKET'
+complete -c slip -n '__slip_in slip_kv_add' -l mirror-domain -x -d 'The JetStream domain the --mirror bucket is in'
+complete -c slip -n '__slip_in slip_kv_add' -l source -x -d 'Copy the keys of BUCKET into this one (repeatable)'
 complete -c slip -n '__slip_in slip_kv_add' -s s -l server -x -d 'NATS server URLs, comma separated'
 complete -c slip -n '__slip_in slip_kv_add' -l user -x -d 'User name'
 complete -c slip -n '__slip_in slip_kv_add' -l password -x -d 'Password'

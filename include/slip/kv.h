@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,6 +54,38 @@ struct BucketConfig {
   // revision, the server writes a marker that lives this long. Non-zero
   // also allows per-message TTLs (Bucket::create_with_ttl). 0: neither.
   std::chrono::nanoseconds marker_ttl{0};
+  bool compress = false;  // s2 compression of the stream (nats-server 2.10+)
+  std::map<std::string, std::string> metadata;  // the stream's metadata (2.10+)
+  // Placement in a cluster: the cluster's name and the servers' tags.
+  std::string placement_cluster;
+  std::vector<std::string> placement_tags;
+  // Republishing: each stored message is also published to REPUBLISH_DEST
+  // (subjects matching REPUBLISH_SOURCE; empty: all). Empty dest: none.
+  std::string republish_source;
+  std::string republish_dest;
+  bool republish_headers_only = false;
+  // A mirror of the bucket MIRROR (in the JetStream domain MIRROR_DOMAIN,
+  // when given): read-only, with the origin's subjects. Exclusive with
+  // SOURCES: buckets whose keys are copied into this one.
+  std::string mirror;
+  std::string mirror_domain;
+  std::vector<std::string> sources;
+};
+
+// A stream this one mirrors or sources from, as the server reports it.
+struct StreamSource {
+  std::string name;              // the stream's name (KV_<bucket> for a bucket)
+  std::string external_api;      // its API prefix when in another domain
+  std::uint64_t lag = 0;         // messages behind the origin
+  std::int64_t active_ns = -1;   // since the origin was last heard from; -1: never
+};
+
+// A replica of a clustered bucket's stream.
+struct Replica {
+  std::string name;
+  bool current = false;
+  bool offline = false;
+  std::uint64_t lag = 0;  // operations behind the leader
 };
 
 struct BucketStatus {
@@ -86,6 +119,21 @@ struct BucketStatus {
   std::string mirror;                // the stream this bucket's stream mirrors, if any
   std::string mirror_external;       // its API prefix when that stream is in another domain
   std::vector<std::string> sources;  // the streams it sources from
+  // Lag and liveness of the mirror and of each source, in that order;
+  // empty until the server has reported them.
+  std::optional<StreamSource> mirror_state;
+  std::vector<StreamSource> source_states;
+  std::map<std::string, std::string> metadata;  // the user's (not the server's _nats.*)
+  std::string placement_cluster;
+  std::vector<std::string> placement_tags;
+  std::string republish_source;
+  std::string republish_dest;
+  bool republish_headers_only = false;
+  // The stream's raft group in a cluster: empty cluster_name when the
+  // server is not clustered.
+  std::string cluster_name;
+  std::string cluster_leader;
+  std::vector<Replica> cluster_replicas;
   // The server's version and JetStream API level as it reports them with
   // stream information (ADR-44); empty and 0 for servers before 2.11.
   std::string server_version;

@@ -1,10 +1,12 @@
 // kv::Client over cnats: connecting, and bucket administration.
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <type_traits>
 #include <vector>
 
 #include "core/time_format.h"
+#include "nats/bucket_create.h"
 #include "nats/capabilities.h"
 #include "nats/connection.h"
 #include "nats/js_api.h"
@@ -54,6 +56,16 @@ bool wants_tls(const ConnectOptions& options) {
   return false;
 }
 
+// Whether a bucket sourcing from HAVE (stream names) sources from exactly
+// the buckets WANT names, in any order and either spelling.
+bool same_sources(std::vector<std::string> have, const std::vector<std::string>& want) {
+  std::vector<std::string> streams;
+  for (const std::string& w : want) streams.push_back(bucket_stream(w));
+  std::sort(have.begin(), have.end());
+  std::sort(streams.begin(), streams.end());
+  return have == streams;
+}
+
 class NatsClient final : public kv::Client {
  public:
   explicit NatsClient(std::shared_ptr<Connection> conn) : conn_(std::move(conn)) {}
@@ -80,17 +92,6 @@ class NatsClient final : public kv::Client {
     if (config.history < 1 || config.history > 64) {
       return Status::invalid_argument("history must be between 1 and 64");
     }
-    kvConfig cfg;
-    kvConfig_Init(&cfg);
-    cfg.Bucket = config.name.c_str();
-    cfg.Description = config.description.empty() ? nullptr : config.description.c_str();
-    cfg.History = static_cast<uint8_t>(config.history);
-    cfg.MaxBytes = config.max_bytes;
-    // kvConfig.TTL goes into the stream's MaxAge unconverted: nanoseconds.
-    cfg.TTL = std::chrono::duration_cast<std::chrono::nanoseconds>(config.max_age).count();
-    cfg.MaxValueSize = config.max_value_size;
-    cfg.Replicas = config.replicas;
-    cfg.StorageType = config.memory_storage ? js_MemoryStorage : js_FileStorage;
     const bool markers = config.marker_ttl.count() != 0;
     if (markers) {
       if (config.marker_ttl < std::chrono::seconds(1)) {
@@ -104,7 +105,10 @@ class NatsClient final : public kv::Client {
           existing->memory_storage != config.memory_storage ||
           existing->marker_ttl_ns != config.marker_ttl.count() ||
           existing->allow_msg_ttl != markers ||
-          existing->max_value_size != config.max_value_size) {
+          existing->max_value_size != config.max_value_size ||
+          (existing->compression == "s2") != config.compress ||
+          existing->mirror != (config.mirror.empty() ? "" : bucket_stream(config.mirror)) ||
+          !same_sources(existing->sources, config.sources)) {
         return Status::conflict("bucket '" + config.name +
                                 "' already exists with other settings (see 'slip kv status " +
                                 config.name + "')");
@@ -113,15 +117,11 @@ class NatsClient final : public kv::Client {
       if (!subjects) return subjects.status();
       return make_bucket(conn_, config.name, std::move(*subjects));
     }
-    if (markers) {
-      SLIP_RETURN_IF_ERROR(create_stream_with_markers(config));
-      return make_bucket(conn_, config.name, config.name);
-    }
-    kvStore* kv = nullptr;
-    natsStatus s = js_CreateKeyValue(&kv, conn_->js.get(), &cfg);
-    if (kv != nullptr) kvStore_Destroy(kv);
-    if (s != NATS_OK) return to_status(s, "create bucket " + config.name);
-    return make_bucket(conn_, config.name, config.name);
+    SLIP_RETURN_IF_ERROR(create_bucket_stream(*conn_, config));
+    if (config.mirror.empty()) return make_bucket(conn_, config.name, config.name);
+    // A mirror's messages carry its origin's subjects.
+    std::string origin = bucket_stream(config.mirror).substr(3);
+    return make_bucket(conn_, config.name, std::move(origin));
   }
 
   Status delete_bucket(const std::string& name) override {
@@ -149,53 +149,6 @@ class NatsClient final : public kv::Client {
   }
 
  private:
-  // cnats 3.4 cannot set allow_msg_ttl and subject_delete_marker_ttl, so the
-  // stream is created through the raw API, with the configuration
-  // js_CreateKeyValue (and nats.go) give a bucket's stream (ADR-8).
-  Status create_stream_with_markers(const kv::BucketConfig& config) {
-    const std::int64_t max_age_ns =
-        std::chrono::duration_cast<std::chrono::nanoseconds>(config.max_age).count();
-    constexpr std::int64_t kTwoMinutesNs = 120'000'000'000;
-    nlohmann::json body = {
-        {"name", stream_name(config.name)},
-        {"subjects", {"$KV." + config.name + ".>"}},
-        {"retention", "limits"},
-        {"max_consumers", -1},
-        {"max_msgs", -1},
-        {"max_bytes", config.max_bytes},
-        {"max_age", max_age_ns},
-        {"max_msgs_per_subject", config.history},
-        {"max_msg_size", config.max_value_size},
-        {"discard", "new"},
-        {"storage", config.memory_storage ? "memory" : "file"},
-        {"num_replicas", config.replicas},
-        // The duplicate window may not exceed max_age.
-        {"duplicate_window",
-         max_age_ns > 0 && max_age_ns < kTwoMinutesNs ? max_age_ns : kTwoMinutesNs},
-        {"allow_direct", true},
-        {"deny_delete", true},
-        {"allow_rollup_hdrs", true},
-        {"allow_msg_ttl", true},
-        {"subject_delete_marker_ttl", config.marker_ttl.count()},
-    };
-    if (!config.description.empty()) body["description"] = config.description;
-    const std::string what = "create bucket " + config.name;
-    auto answer =
-        js_api_request(*conn_, "STREAM.CREATE." + stream_name(config.name), body.dump(), what);
-    if (!answer) return answer.status();
-    // A server that does not know the fields drops them without a word.
-    const nlohmann::json echoed = answer->value("config", nlohmann::json::object());
-    auto ttl = echoed.find("subject_delete_marker_ttl");
-    auto allow = echoed.find("allow_msg_ttl");
-    if (ttl == echoed.end() || !ttl->is_number_integer() ||
-        ttl->get<std::int64_t>() != config.marker_ttl.count() || allow == echoed.end() ||
-        !allow->is_boolean() || !allow->get<bool>()) {
-      return Status::invalid_argument("limit markers need nats-server 2.11 or later: the server "
-                                      "created " + config.name + " without them");
-    }
-    return Status::ok();
-  }
-
   std::shared_ptr<Connection> conn_;
 };
 
@@ -277,7 +230,59 @@ Result<kv::BucketStatus> bucket_status(Connection& conn, const std::string& buck
       if (src.is_object()) st.sources.push_back(str(src, "name"));
     }
   }
+  auto source_state = [&](const nlohmann::json& o) {
+    kv::StreamSource src;
+    src.name = str(o, "name");
+    if (auto ext = o.find("external"); ext != o.end() && ext->is_object())
+      src.external_api = str(*ext, "api");
+    src.lag = num(o, "lag", std::uint64_t{0});
+    src.active_ns = num(o, "active", std::int64_t{-1});
+    return src;
+  };
+  if (auto m = j.find("mirror"); m != j.end() && m->is_object()) st.mirror_state = source_state(*m);
+  if (auto srcs = j.find("sources"); srcs != j.end() && srcs->is_array()) {
+    for (const auto& src : *srcs) {
+      if (src.is_object()) st.source_states.push_back(source_state(src));
+    }
+  }
+  if (auto p = config.find("placement"); p != config.end() && p->is_object()) {
+    st.placement_cluster = str(*p, "cluster");
+    if (auto tags = p->find("tags"); tags != p->end() && tags->is_array()) {
+      for (const auto& tag : *tags) {
+        if (tag.is_string()) st.placement_tags.push_back(tag.get<std::string>());
+      }
+    }
+  }
+  if (auto r = config.find("republish"); r != config.end() && r->is_object()) {
+    st.republish_source = str(*r, "src");
+    st.republish_dest = str(*r, "dest");
+    auto h = r->find("headers_only");
+    st.republish_headers_only = h != r->end() && h->is_boolean() && h->get<bool>();
+  }
+  if (auto c = j.find("cluster"); c != j.end() && c->is_object()) {
+    st.cluster_name = str(*c, "name");
+    st.cluster_leader = str(*c, "leader");
+    if (auto reps = c->find("replicas"); reps != c->end() && reps->is_array()) {
+      for (const auto& r : *reps) {
+        if (!r.is_object()) continue;
+        kv::Replica rep;
+        rep.name = str(r, "name");
+        auto flag = [&](const char* f) {
+          auto it = r.find(f);
+          return it != r.end() && it->is_boolean() && it->get<bool>();
+        };
+        rep.current = flag("current");
+        rep.offline = flag("offline");
+        rep.lag = num(r, "lag", std::uint64_t{0});
+        st.cluster_replicas.push_back(rep);
+      }
+    }
+  }
   if (auto md = config.find("metadata"); md != config.end() && md->is_object()) {
+    for (const auto& [k, v] : md->items()) {
+      // The server's own entries (_nats.ver, _nats.level, ...) are not the user's.
+      if (k.rfind("_nats.", 0) != 0 && v.is_string()) st.metadata[k] = v.get<std::string>();
+    }
     st.server_version = str(*md, "_nats.ver");
     std::string level = str(*md, "_nats.level");
     if (!level.empty() && level.size() < 6 && level.find_first_not_of("0123456789") == std::string::npos)
