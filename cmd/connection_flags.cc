@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/duration.h"
+#include "core/text.h"
 
 namespace slip::cli {
 
@@ -27,9 +28,17 @@ void add_connection_flags(CLI::App* app, ConnectionFlags& f) {
       ->type_name("PASSWORD")
       ->group(group);
   app->add_option("--token", f.token, "Authentication token")->type_name("TOKEN")->group(group);
-  app->add_option("--creds", f.creds, "User credentials file (JWT and seed)")
+  app->add_option("--creds", f.creds,
+                  "User credentials file (JWT and seed); a file and credentials given as "
+                  "content (--creds-base64, NATS_CREDS_B64) exclude each other")
       ->envname("NATS_CREDS")
       ->type_name("FILE")
+      ->group(group);
+  app->add_option("--creds-base64", f.creds_base64,
+                  "'-': read the credentials (a .creds file's content, base64) from standard "
+                  "input; NATS_CREDS_B64 holds the same in the environment. Never written to "
+                  "disk; beats a natscli context's creds")
+      ->type_name("-")
       ->group(group);
   app->add_option("--nkey", f.nkey, "User NKey seed file")
       ->envname("NATS_NKEY")
@@ -61,6 +70,27 @@ void add_connection_flags(CLI::App* app, ConnectionFlags& f) {
 }
 
 namespace {
+
+// A .creds file is about 1 KB; its base64 a third more.
+constexpr std::size_t kMaxCredsBytes = 64 * 1024;
+
+Result<std::string> read_bounded_stdin(std::size_t limit) {
+  std::string data;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(0, buf, sizeof(buf));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::from_errno(errno, "read standard input");
+    }
+    if (n == 0) return data;
+    data.append(buf, static_cast<std::size_t>(n));
+    if (data.size() > limit) {
+      return Status::invalid_argument("more than " + std::to_string(limit / 1024) +
+                                      " KiB on standard input: not a .creds file's content");
+    }
+  }
+}
 
 std::string config_dir(const EnvLookup& env) {
   if (const char* xdg = env("XDG_CONFIG_HOME"); xdg != nullptr && *xdg != '\0')
@@ -142,13 +172,45 @@ Result<nats::ConnectOptions> resolve_connection(const ConnectionFlags& flags,
   from_env(f.timeout, "NATS_TIMEOUT");
   from_env(f.context, "NATS_CONTEXT");
 
+  // Credentials as content: from standard input, else NATS_CREDS_B64. A
+  // value on the command line would be visible to every user of the
+  // machine (ps, /proc), so none is taken.
+  std::string creds_b64, creds_source;
+  if (!f.creds_base64.empty()) {
+    if (f.creds_base64 != "-") {
+      return Status::invalid_argument(
+          "--creds-base64 takes '-' (the content on standard input): a value on the command line "
+          "is visible to every user of this machine; or set NATS_CREDS_B64");
+    }
+    auto in = read_bounded_stdin(kMaxCredsBytes);
+    if (!in) return in.status().with_context("--creds-base64 -");
+    creds_b64 = std::move(*in);
+    creds_source = "--creds-base64 (standard input)";
+  } else if (const char* v = env("NATS_CREDS_B64"); v != nullptr && *v != '\0') {
+    creds_b64 = v;
+    creds_source = "NATS_CREDS_B64";
+  }
+  std::string creds_content;
+  if (!creds_source.empty()) {
+    auto decoded = from_base64(creds_b64);
+    if (!decoded || decoded->empty()) {
+      return Status::invalid_argument(creds_source + " is not base64 text (expected a .creds "
+                                                     "file's content, base64-encoded)");
+    }
+    if (!f.creds.empty()) {
+      return Status::invalid_argument("both a credentials file (--creds or NATS_CREDS) and " +
+                                      creds_source + " are given: use one");
+    }
+    creds_content = std::move(*decoded);
+  }
+
   auto ctx = load_context(f.context, env);
   if (!ctx) return ctx.status();
   fill(f.server, *ctx, "url");
   fill(f.user, *ctx, "user");
   fill(f.password, *ctx, "password");
   fill(f.token, *ctx, "token");
-  fill(f.creds, *ctx, "creds");
+  if (creds_content.empty()) fill(f.creds, *ctx, "creds");  // content beats a context's file
   fill(f.nkey, *ctx, "nkey");
   fill(f.tlsca, *ctx, "ca");
   fill(f.tlscert, *ctx, "cert");
@@ -176,6 +238,8 @@ Result<nats::ConnectOptions> resolve_connection(const ConnectionFlags& flags,
   o.password = f.password;
   o.token = f.token;
   o.creds_file = f.creds;
+  o.creds_content = std::move(creds_content);
+  o.creds_source = creds_source;
   o.nkey_seed_file = f.nkey;
   o.tls_ca = f.tlsca;
   o.tls_cert = f.tlscert;

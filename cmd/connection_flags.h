@@ -14,7 +14,12 @@ namespace slip::cli {
 
 struct ConnectionFlags {
   std::string server, user, password, token, creds, nkey, tlsca, tlscert, tlskey, timeout, context;
+  std::string creds_base64;  // "-": the credentials' content on standard input
   bool tlsfirst = false;
+
+  // Whether connecting reads standard input (--creds-base64 -), which a
+  // command reading its own input from there cannot share.
+  bool reads_stdin() const { return creds_base64 == "-"; }
 };
 
 // Adds -s/--server, --user, --password, --token, --creds, --nkey, --tlsca,

@@ -92,6 +92,11 @@ Status run_kv_write(const std::string& verb, const KvKeyOptions& o, Context& ctx
   if (o.value) {
     value = *o.value;
   } else {
+    if (o.conn.reads_stdin()) {
+      return Status::invalid_argument("--creds-base64 - and a value read from standard input "
+                                      "cannot share it: give VALUE as an argument, or the "
+                                      "credentials in NATS_CREDS_B64");
+    }
     auto in = read_stdin();
     if (!in) return in.status();
     value = std::move(*in);

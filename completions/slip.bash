@@ -62,6 +62,7 @@ _slip() {
           --password) opt=$word; continue ;;
           --token) opt=$word; continue ;;
           --creds) opt=$word; continue ;;
+          --creds-base64) opt=$word; continue ;;
           --nkey) opt=$word; continue ;;
           --tlsca) opt=$word; continue ;;
           --tlscert) opt=$word; continue ;;
@@ -78,6 +79,7 @@ _slip() {
           --password) opt=$word; continue ;;
           --token) opt=$word; continue ;;
           --creds) opt=$word; continue ;;
+          --creds-base64) opt=$word; continue ;;
           --nkey) opt=$word; continue ;;
           --tlsca) opt=$word; continue ;;
           --tlscert) opt=$word; continue ;;
@@ -94,6 +96,7 @@ _slip() {
           --password) opt=$word; continue ;;
           --token) opt=$word; continue ;;
           --creds) opt=$word; continue ;;
+          --creds-base64) opt=$word; continue ;;
           --nkey) opt=$word; continue ;;
           --tlsca) opt=$word; continue ;;
           --tlscert) opt=$word; continue ;;
@@ -110,6 +113,7 @@ _slip() {
           --password) opt=$word; continue ;;
           --token) opt=$word; continue ;;
           --creds) opt=$word; continue ;;
+          --creds-base64) opt=$word; continue ;;
           --nkey) opt=$word; continue ;;
           --tlsca) opt=$word; continue ;;
           --tlscert) opt=$word; continue ;;
@@ -126,6 +130,7 @@ _slip() {
           --password) opt=$word; continue ;;
           --token) opt=$word; continue ;;
           --creds) opt=$word; continue ;;
+          --creds-base64) opt=$word; continue ;;
           --nkey) opt=$word; continue ;;
           --tlsca) opt=$word; continue ;;
           --tlscert) opt=$word; continue ;;
@@ -142,6 +147,7 @@ _slip() {
           --password) opt=$word; continue ;;
           --token) opt=$word; continue ;;
           --creds) opt=$word; continue ;;
+          --creds-base64) opt=$word; continue ;;
           --nkey) opt=$word; continue ;;
           --tlsca) opt=$word; continue ;;
           --tlscert) opt=$word; continue ;;
@@ -157,6 +163,7 @@ _slip() {
           --password) opt=$word; continue ;;
           --token) opt=$word; continue ;;
           --creds) opt=$word; continue ;;
+          --creds-base64) opt=$word; continue ;;
           --nkey) opt=$word; continue ;;
           --tlsca) opt=$word; continue ;;
           --tlscert) opt=$word; continue ;;
@@ -172,6 +179,7 @@ _slip() {
           --password) opt=$word; continue ;;
           --token) opt=$word; continue ;;
           --creds) opt=$word; continue ;;
+          --creds-base64) opt=$word; continue ;;
           --nkey) opt=$word; continue ;;
           --tlsca) opt=$word; continue ;;
           --tlscert) opt=$word; continue ;;
@@ -187,6 +195,7 @@ _slip() {
           --password) opt=$word; continue ;;
           --token) opt=$word; continue ;;
           --creds) opt=$word; continue ;;
+          --creds-base64) opt=$word; continue ;;
           --nkey) opt=$word; continue ;;
           --tlsca) opt=$word; continue ;;
           --tlscert) opt=$word; continue ;;
@@ -202,6 +211,7 @@ _slip() {
           --password) opt=$word; continue ;;
           --token) opt=$word; continue ;;
           --creds) opt=$word; continue ;;
+          --creds-base64) opt=$word; continue ;;
           --nkey) opt=$word; continue ;;
           --tlsca) opt=$word; continue ;;
           --tlscert) opt=$word; continue ;;
@@ -233,6 +243,7 @@ _slip() {
           --password) opt=$word; continue ;;
           --token) opt=$word; continue ;;
           --creds) opt=$word; continue ;;
+          --creds-base64) opt=$word; continue ;;
           --nkey) opt=$word; continue ;;
           --tlsca) opt=$word; continue ;;
           --tlscert) opt=$word; continue ;;
@@ -248,6 +259,7 @@ _slip() {
           --password) opt=$word; continue ;;
           --token) opt=$word; continue ;;
           --creds) opt=$word; continue ;;
+          --creds-base64) opt=$word; continue ;;
           --nkey) opt=$word; continue ;;
           --tlsca) opt=$word; continue ;;
           --tlscert) opt=$word; continue ;;
@@ -271,6 +283,7 @@ _slip() {
           --password) opt=$word; continue ;;
           --token) opt=$word; continue ;;
           --creds) opt=$word; continue ;;
+          --creds-base64) opt=$word; continue ;;
           --nkey) opt=$word; continue ;;
           --tlsca) opt=$word; continue ;;
           --tlscert) opt=$word; continue ;;
@@ -297,6 +310,7 @@ _slip() {
           --password) opt=$word; continue ;;
           --token) opt=$word; continue ;;
           --creds) opt=$word; continue ;;
+          --creds-base64) opt=$word; continue ;;
           --nkey) opt=$word; continue ;;
           --tlsca) opt=$word; continue ;;
           --tlscert) opt=$word; continue ;;
@@ -323,6 +337,7 @@ _slip() {
           --password) opt=$word; continue ;;
           --token) opt=$word; continue ;;
           --creds) opt=$word; continue ;;
+          --creds-base64) opt=$word; continue ;;
           --nkey) opt=$word; continue ;;
           --tlsca) opt=$word; continue ;;
           --tlscert) opt=$word; continue ;;
@@ -350,6 +365,7 @@ _slip() {
           --password) opt=$word; continue ;;
           --token) opt=$word; continue ;;
           --creds) opt=$word; continue ;;
+          --creds-base64) opt=$word; continue ;;
           --nkey) opt=$word; continue ;;
           --tlsca) opt=$word; continue ;;
           --tlscert) opt=$word; continue ;;
@@ -387,6 +403,7 @@ _slip() {
           --password) opt=$word; continue ;;
           --token) opt=$word; continue ;;
           --creds) opt=$word; continue ;;
+          --creds-base64) opt=$word; continue ;;
           --nkey) opt=$word; continue ;;
           --tlsca) opt=$word; continue ;;
           --tlscert) opt=$word; continue ;;
@@ -503,29 +520,29 @@ _slip() {
     case $cmd in
       slip) _slip_words "$cur" '-h --help --version' ;;
       slip_kv) _slip_words "$cur" '-h --help' ;;
-      slip_kv_get) _slip_words "$cur" '-h --help --json -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
-      slip_kv_put) _slip_words "$cur" '-h --help --ttl -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
-      slip_kv_create) _slip_words "$cur" '-h --help --ttl -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
-      slip_kv_update) _slip_words "$cur" '-h --help --revision -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
-      slip_kv_del) _slip_words "$cur" '-h --help --revision -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
-      slip_kv_purge) _slip_words "$cur" '-h --help --ttl -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
-      slip_kv_keys) _slip_words "$cur" '-h --help -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
-      slip_kv_history) _slip_words "$cur" '-h --help -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
-      slip_kv_status) _slip_words "$cur" '-h --help --json -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
-      slip_kv_ls) _slip_words "$cur" '-h --help --json -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
-      slip_kv_add) _slip_words "$cur" '-h --help --history --max-bytes --max-bucket-size --max-value-size --max-age --ttl --marker-ttl --replicas --storage --description --compress --metadata --cluster --tags --republish-source --republish-destination --republish-headers --mirror --mirror-domain --source -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
-      slip_kv_rm) _slip_words "$cur" '-h --help -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
-      slip_watch) _slip_words "$cur" '-h --help --format --since --cursor-file --on-expired --exec --batch-max --batch-window --until-caught-up --count --updates-only --ignore-deletes -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
-      slip_mirror) _slip_words "$cur" '-h --help --to --backend --prefix --once --sync --compact-threshold --metrics --log-format --no-progress --export-to --export-every --export-keep --reconcile --reconcile-every --endpoint --path-style -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
-      slip_export) _slip_words "$cur" '-h --help --bucket --from --to --prefix --keep --grace --level --lease --lease-ttl --json --endpoint --path-style -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
+      slip_kv_get) _slip_words "$cur" '-h --help --json -s --server --user --password --token --creds --creds-base64 --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
+      slip_kv_put) _slip_words "$cur" '-h --help --ttl -s --server --user --password --token --creds --creds-base64 --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
+      slip_kv_create) _slip_words "$cur" '-h --help --ttl -s --server --user --password --token --creds --creds-base64 --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
+      slip_kv_update) _slip_words "$cur" '-h --help --revision -s --server --user --password --token --creds --creds-base64 --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
+      slip_kv_del) _slip_words "$cur" '-h --help --revision -s --server --user --password --token --creds --creds-base64 --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
+      slip_kv_purge) _slip_words "$cur" '-h --help --ttl -s --server --user --password --token --creds --creds-base64 --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
+      slip_kv_keys) _slip_words "$cur" '-h --help -s --server --user --password --token --creds --creds-base64 --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
+      slip_kv_history) _slip_words "$cur" '-h --help -s --server --user --password --token --creds --creds-base64 --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
+      slip_kv_status) _slip_words "$cur" '-h --help --json -s --server --user --password --token --creds --creds-base64 --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
+      slip_kv_ls) _slip_words "$cur" '-h --help --json -s --server --user --password --token --creds --creds-base64 --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
+      slip_kv_add) _slip_words "$cur" '-h --help --history --max-bytes --max-bucket-size --max-value-size --max-age --ttl --marker-ttl --replicas --storage --description --compress --metadata --cluster --tags --republish-source --republish-destination --republish-headers --mirror --mirror-domain --source -s --server --user --password --token --creds --creds-base64 --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
+      slip_kv_rm) _slip_words "$cur" '-h --help -s --server --user --password --token --creds --creds-base64 --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
+      slip_watch) _slip_words "$cur" '-h --help --format --since --cursor-file --on-expired --exec --batch-max --batch-window --until-caught-up --count --updates-only --ignore-deletes -s --server --user --password --token --creds --creds-base64 --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
+      slip_mirror) _slip_words "$cur" '-h --help --to --backend --prefix --once --sync --compact-threshold --metrics --log-format --no-progress --export-to --export-every --export-keep --reconcile --reconcile-every --endpoint --path-style -s --server --user --password --token --creds --creds-base64 --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
+      slip_export) _slip_words "$cur" '-h --help --bucket --from --to --prefix --keep --grace --level --lease --lease-ttl --json --endpoint --path-style -s --server --user --password --token --creds --creds-base64 --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
       slip_export_ls) _slip_words "$cur" '-h --help --bucket --json --endpoint --path-style' ;;
-      slip_import) _slip_words "$cur" '-h --help --to --to-bucket --bucket --artifact --backend --force --create --endpoint --path-style -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
+      slip_import) _slip_words "$cur" '-h --help --to --to-bucket --bucket --artifact --backend --force --create --endpoint --path-style -s --server --user --password --token --creds --creds-base64 --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
       slip_snapshot) _slip_words "$cur" '-h --help' ;;
       slip_snapshot_inspect) _slip_words "$cur" '-h --help --json --keys --get' ;;
       slip_snapshot_verify) _slip_words "$cur" '-h --help --json --repair --no-backup' ;;
       slip_snapshot_compact) _slip_words "$cur" '-h --help -o --output --check' ;;
       slip_snapshot_dump) _slip_words "$cur" '-h --help' ;;
-      slip_diff) _slip_words "$cur" '-h --help --prefix --ignore-revisions --values --json --stat --bucket --artifact --endpoint --path-style -s --server --user --password --token --creds --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
+      slip_diff) _slip_words "$cur" '-h --help --prefix --ignore-revisions --values --json --stat --bucket --artifact --endpoint --path-style -s --server --user --password --token --creds --creds-base64 --nkey --tlsca --tlscert --tlskey --tlsfirst --timeout --context' ;;
     esac
     return 0
   fi

@@ -115,6 +115,9 @@ function __slip_state
                     case --creds
                         set skip 1
                         continue
+                    case --creds-base64
+                        set skip 1
+                        continue
                     case --nkey
                         set skip 1
                         continue
@@ -152,6 +155,9 @@ function __slip_state
                         set skip 1
                         continue
                     case --creds
+                        set skip 1
+                        continue
+                    case --creds-base64
                         set skip 1
                         continue
                     case --nkey
@@ -193,6 +199,9 @@ function __slip_state
                     case --creds
                         set skip 1
                         continue
+                    case --creds-base64
+                        set skip 1
+                        continue
                     case --nkey
                         set skip 1
                         continue
@@ -230,6 +239,9 @@ function __slip_state
                         set skip 1
                         continue
                     case --creds
+                        set skip 1
+                        continue
+                    case --creds-base64
                         set skip 1
                         continue
                     case --nkey
@@ -271,6 +283,9 @@ function __slip_state
                     case --creds
                         set skip 1
                         continue
+                    case --creds-base64
+                        set skip 1
+                        continue
                     case --nkey
                         set skip 1
                         continue
@@ -310,6 +325,9 @@ function __slip_state
                     case --creds
                         set skip 1
                         continue
+                    case --creds-base64
+                        set skip 1
+                        continue
                     case --nkey
                         set skip 1
                         continue
@@ -344,6 +362,9 @@ function __slip_state
                         set skip 1
                         continue
                     case --creds
+                        set skip 1
+                        continue
+                    case --creds-base64
                         set skip 1
                         continue
                     case --nkey
@@ -382,6 +403,9 @@ function __slip_state
                     case --creds
                         set skip 1
                         continue
+                    case --creds-base64
+                        set skip 1
+                        continue
                     case --nkey
                         set skip 1
                         continue
@@ -418,6 +442,9 @@ function __slip_state
                     case --creds
                         set skip 1
                         continue
+                    case --creds-base64
+                        set skip 1
+                        continue
                     case --nkey
                         set skip 1
                         continue
@@ -452,6 +479,9 @@ function __slip_state
                         set skip 1
                         continue
                     case --creds
+                        set skip 1
+                        continue
+                    case --creds-base64
                         set skip 1
                         continue
                     case --nkey
@@ -538,6 +568,9 @@ function __slip_state
                     case --creds
                         set skip 1
                         continue
+                    case --creds-base64
+                        set skip 1
+                        continue
                     case --nkey
                         set skip 1
                         continue
@@ -572,6 +605,9 @@ function __slip_state
                         set skip 1
                         continue
                     case --creds
+                        set skip 1
+                        continue
+                    case --creds-base64
                         set skip 1
                         continue
                     case --nkey
@@ -632,6 +668,9 @@ function __slip_state
                         set skip 1
                         continue
                     case --creds
+                        set skip 1
+                        continue
+                    case --creds-base64
                         set skip 1
                         continue
                     case --nkey
@@ -701,6 +740,9 @@ function __slip_state
                         set skip 1
                         continue
                     case --creds
+                        set skip 1
+                        continue
+                    case --creds-base64
                         set skip 1
                         continue
                     case --nkey
@@ -773,6 +815,9 @@ function __slip_state
                     case --creds
                         set skip 1
                         continue
+                    case --creds-base64
+                        set skip 1
+                        continue
                     case --nkey
                         set skip 1
                         continue
@@ -834,6 +879,9 @@ function __slip_state
                         set skip 1
                         continue
                     case --creds
+                        set skip 1
+                        continue
+                    case --creds-base64
                         set skip 1
                         continue
                     case --nkey
@@ -915,6 +963,9 @@ function __slip_state
                     case --creds
                         set skip 1
                         continue
+                    case --creds-base64
+                        set skip 1
+                        continue
                     case --nkey
                         set skip 1
                         continue
@@ -992,7 +1043,8 @@ complete -c slip -n '__slip_in slip_kv_get' -s s -l server -x -d 'NATS server UR
 complete -c slip -n '__slip_in slip_kv_get' -l user -x -d 'User name'
 complete -c slip -n '__slip_in slip_kv_get' -l password -x -d 'Password'
 complete -c slip -n '__slip_in slip_kv_get' -l token -x -d 'Authentication token'
-complete -c slip -n '__slip_in slip_kv_get' -l creds -r -F -d 'User credentials file (JWT and seed)'
+complete -c slip -n '__slip_in slip_kv_get' -l creds -r -F -d 'User credentials file (JWT and seed); a file and credentials given as content (--creds-base64, NATS_CREDS_B64) exclude each other'
+complete -c slip -n '__slip_in slip_kv_get' -l creds-base64 -x -d '\'-\': read the credentials (a .creds file\'s content, base64) from standard input; NATS_CREDS_B64 holds the same in the environment. Never written to disk; beats a natscli context\'s creds'
 complete -c slip -n '__slip_in slip_kv_get' -l nkey -r -F -d 'User NKey seed file'
 complete -c slip -n '__slip_in slip_kv_get' -l tlsca -r -F -d 'CA certificate file to verify the server with'
 complete -c slip -n '__slip_in slip_kv_get' -l tlscert -r -F -d 'Client certificate file'
@@ -1007,7 +1059,8 @@ complete -c slip -n '__slip_in slip_kv_put' -s s -l server -x -d 'NATS server UR
 complete -c slip -n '__slip_in slip_kv_put' -l user -x -d 'User name'
 complete -c slip -n '__slip_in slip_kv_put' -l password -x -d 'Password'
 complete -c slip -n '__slip_in slip_kv_put' -l token -x -d 'Authentication token'
-complete -c slip -n '__slip_in slip_kv_put' -l creds -r -F -d 'User credentials file (JWT and seed)'
+complete -c slip -n '__slip_in slip_kv_put' -l creds -r -F -d 'User credentials file (JWT and seed); a file and credentials given as content (--creds-base64, NATS_CREDS_B64) exclude each other'
+complete -c slip -n '__slip_in slip_kv_put' -l creds-base64 -x -d '\'-\': read the credentials (a .creds file\'s content, base64) from standard input; NATS_CREDS_B64 holds the same in the environment. Never written to disk; beats a natscli context\'s creds'
 complete -c slip -n '__slip_in slip_kv_put' -l nkey -r -F -d 'User NKey seed file'
 complete -c slip -n '__slip_in slip_kv_put' -l tlsca -r -F -d 'CA certificate file to verify the server with'
 complete -c slip -n '__slip_in slip_kv_put' -l tlscert -r -F -d 'Client certificate file'
@@ -1022,7 +1075,8 @@ complete -c slip -n '__slip_in slip_kv_create' -s s -l server -x -d 'NATS server
 complete -c slip -n '__slip_in slip_kv_create' -l user -x -d 'User name'
 complete -c slip -n '__slip_in slip_kv_create' -l password -x -d 'Password'
 complete -c slip -n '__slip_in slip_kv_create' -l token -x -d 'Authentication token'
-complete -c slip -n '__slip_in slip_kv_create' -l creds -r -F -d 'User credentials file (JWT and seed)'
+complete -c slip -n '__slip_in slip_kv_create' -l creds -r -F -d 'User credentials file (JWT and seed); a file and credentials given as content (--creds-base64, NATS_CREDS_B64) exclude each other'
+complete -c slip -n '__slip_in slip_kv_create' -l creds-base64 -x -d '\'-\': read the credentials (a .creds file\'s content, base64) from standard input; NATS_CREDS_B64 holds the same in the environment. Never written to disk; beats a natscli context\'s creds'
 complete -c slip -n '__slip_in slip_kv_create' -l nkey -r -F -d 'User NKey seed file'
 complete -c slip -n '__slip_in slip_kv_create' -l tlsca -r -F -d 'CA certificate file to verify the server with'
 complete -c slip -n '__slip_in slip_kv_create' -l tlscert -r -F -d 'Client certificate file'
@@ -1037,7 +1091,8 @@ complete -c slip -n '__slip_in slip_kv_update' -s s -l server -x -d 'NATS server
 complete -c slip -n '__slip_in slip_kv_update' -l user -x -d 'User name'
 complete -c slip -n '__slip_in slip_kv_update' -l password -x -d 'Password'
 complete -c slip -n '__slip_in slip_kv_update' -l token -x -d 'Authentication token'
-complete -c slip -n '__slip_in slip_kv_update' -l creds -r -F -d 'User credentials file (JWT and seed)'
+complete -c slip -n '__slip_in slip_kv_update' -l creds -r -F -d 'User credentials file (JWT and seed); a file and credentials given as content (--creds-base64, NATS_CREDS_B64) exclude each other'
+complete -c slip -n '__slip_in slip_kv_update' -l creds-base64 -x -d '\'-\': read the credentials (a .creds file\'s content, base64) from standard input; NATS_CREDS_B64 holds the same in the environment. Never written to disk; beats a natscli context\'s creds'
 complete -c slip -n '__slip_in slip_kv_update' -l nkey -r -F -d 'User NKey seed file'
 complete -c slip -n '__slip_in slip_kv_update' -l tlsca -r -F -d 'CA certificate file to verify the server with'
 complete -c slip -n '__slip_in slip_kv_update' -l tlscert -r -F -d 'Client certificate file'
@@ -1052,7 +1107,8 @@ complete -c slip -n '__slip_in slip_kv_del' -s s -l server -x -d 'NATS server UR
 complete -c slip -n '__slip_in slip_kv_del' -l user -x -d 'User name'
 complete -c slip -n '__slip_in slip_kv_del' -l password -x -d 'Password'
 complete -c slip -n '__slip_in slip_kv_del' -l token -x -d 'Authentication token'
-complete -c slip -n '__slip_in slip_kv_del' -l creds -r -F -d 'User credentials file (JWT and seed)'
+complete -c slip -n '__slip_in slip_kv_del' -l creds -r -F -d 'User credentials file (JWT and seed); a file and credentials given as content (--creds-base64, NATS_CREDS_B64) exclude each other'
+complete -c slip -n '__slip_in slip_kv_del' -l creds-base64 -x -d '\'-\': read the credentials (a .creds file\'s content, base64) from standard input; NATS_CREDS_B64 holds the same in the environment. Never written to disk; beats a natscli context\'s creds'
 complete -c slip -n '__slip_in slip_kv_del' -l nkey -r -F -d 'User NKey seed file'
 complete -c slip -n '__slip_in slip_kv_del' -l tlsca -r -F -d 'CA certificate file to verify the server with'
 complete -c slip -n '__slip_in slip_kv_del' -l tlscert -r -F -d 'Client certificate file'
@@ -1067,7 +1123,8 @@ complete -c slip -n '__slip_in slip_kv_purge' -s s -l server -x -d 'NATS server 
 complete -c slip -n '__slip_in slip_kv_purge' -l user -x -d 'User name'
 complete -c slip -n '__slip_in slip_kv_purge' -l password -x -d 'Password'
 complete -c slip -n '__slip_in slip_kv_purge' -l token -x -d 'Authentication token'
-complete -c slip -n '__slip_in slip_kv_purge' -l creds -r -F -d 'User credentials file (JWT and seed)'
+complete -c slip -n '__slip_in slip_kv_purge' -l creds -r -F -d 'User credentials file (JWT and seed); a file and credentials given as content (--creds-base64, NATS_CREDS_B64) exclude each other'
+complete -c slip -n '__slip_in slip_kv_purge' -l creds-base64 -x -d '\'-\': read the credentials (a .creds file\'s content, base64) from standard input; NATS_CREDS_B64 holds the same in the environment. Never written to disk; beats a natscli context\'s creds'
 complete -c slip -n '__slip_in slip_kv_purge' -l nkey -r -F -d 'User NKey seed file'
 complete -c slip -n '__slip_in slip_kv_purge' -l tlsca -r -F -d 'CA certificate file to verify the server with'
 complete -c slip -n '__slip_in slip_kv_purge' -l tlscert -r -F -d 'Client certificate file'
@@ -1081,7 +1138,8 @@ complete -c slip -n '__slip_in slip_kv_keys' -s s -l server -x -d 'NATS server U
 complete -c slip -n '__slip_in slip_kv_keys' -l user -x -d 'User name'
 complete -c slip -n '__slip_in slip_kv_keys' -l password -x -d 'Password'
 complete -c slip -n '__slip_in slip_kv_keys' -l token -x -d 'Authentication token'
-complete -c slip -n '__slip_in slip_kv_keys' -l creds -r -F -d 'User credentials file (JWT and seed)'
+complete -c slip -n '__slip_in slip_kv_keys' -l creds -r -F -d 'User credentials file (JWT and seed); a file and credentials given as content (--creds-base64, NATS_CREDS_B64) exclude each other'
+complete -c slip -n '__slip_in slip_kv_keys' -l creds-base64 -x -d '\'-\': read the credentials (a .creds file\'s content, base64) from standard input; NATS_CREDS_B64 holds the same in the environment. Never written to disk; beats a natscli context\'s creds'
 complete -c slip -n '__slip_in slip_kv_keys' -l nkey -r -F -d 'User NKey seed file'
 complete -c slip -n '__slip_in slip_kv_keys' -l tlsca -r -F -d 'CA certificate file to verify the server with'
 complete -c slip -n '__slip_in slip_kv_keys' -l tlscert -r -F -d 'Client certificate file'
@@ -1095,7 +1153,8 @@ complete -c slip -n '__slip_in slip_kv_history' -s s -l server -x -d 'NATS serve
 complete -c slip -n '__slip_in slip_kv_history' -l user -x -d 'User name'
 complete -c slip -n '__slip_in slip_kv_history' -l password -x -d 'Password'
 complete -c slip -n '__slip_in slip_kv_history' -l token -x -d 'Authentication token'
-complete -c slip -n '__slip_in slip_kv_history' -l creds -r -F -d 'User credentials file (JWT and seed)'
+complete -c slip -n '__slip_in slip_kv_history' -l creds -r -F -d 'User credentials file (JWT and seed); a file and credentials given as content (--creds-base64, NATS_CREDS_B64) exclude each other'
+complete -c slip -n '__slip_in slip_kv_history' -l creds-base64 -x -d '\'-\': read the credentials (a .creds file\'s content, base64) from standard input; NATS_CREDS_B64 holds the same in the environment. Never written to disk; beats a natscli context\'s creds'
 complete -c slip -n '__slip_in slip_kv_history' -l nkey -r -F -d 'User NKey seed file'
 complete -c slip -n '__slip_in slip_kv_history' -l tlsca -r -F -d 'CA certificate file to verify the server with'
 complete -c slip -n '__slip_in slip_kv_history' -l tlscert -r -F -d 'Client certificate file'
@@ -1110,7 +1169,8 @@ complete -c slip -n '__slip_in slip_kv_status' -s s -l server -x -d 'NATS server
 complete -c slip -n '__slip_in slip_kv_status' -l user -x -d 'User name'
 complete -c slip -n '__slip_in slip_kv_status' -l password -x -d 'Password'
 complete -c slip -n '__slip_in slip_kv_status' -l token -x -d 'Authentication token'
-complete -c slip -n '__slip_in slip_kv_status' -l creds -r -F -d 'User credentials file (JWT and seed)'
+complete -c slip -n '__slip_in slip_kv_status' -l creds -r -F -d 'User credentials file (JWT and seed); a file and credentials given as content (--creds-base64, NATS_CREDS_B64) exclude each other'
+complete -c slip -n '__slip_in slip_kv_status' -l creds-base64 -x -d '\'-\': read the credentials (a .creds file\'s content, base64) from standard input; NATS_CREDS_B64 holds the same in the environment. Never written to disk; beats a natscli context\'s creds'
 complete -c slip -n '__slip_in slip_kv_status' -l nkey -r -F -d 'User NKey seed file'
 complete -c slip -n '__slip_in slip_kv_status' -l tlsca -r -F -d 'CA certificate file to verify the server with'
 complete -c slip -n '__slip_in slip_kv_status' -l tlscert -r -F -d 'Client certificate file'
@@ -1125,7 +1185,8 @@ complete -c slip -n '__slip_in slip_kv_ls' -s s -l server -x -d 'NATS server URL
 complete -c slip -n '__slip_in slip_kv_ls' -l user -x -d 'User name'
 complete -c slip -n '__slip_in slip_kv_ls' -l password -x -d 'Password'
 complete -c slip -n '__slip_in slip_kv_ls' -l token -x -d 'Authentication token'
-complete -c slip -n '__slip_in slip_kv_ls' -l creds -r -F -d 'User credentials file (JWT and seed)'
+complete -c slip -n '__slip_in slip_kv_ls' -l creds -r -F -d 'User credentials file (JWT and seed); a file and credentials given as content (--creds-base64, NATS_CREDS_B64) exclude each other'
+complete -c slip -n '__slip_in slip_kv_ls' -l creds-base64 -x -d '\'-\': read the credentials (a .creds file\'s content, base64) from standard input; NATS_CREDS_B64 holds the same in the environment. Never written to disk; beats a natscli context\'s creds'
 complete -c slip -n '__slip_in slip_kv_ls' -l nkey -r -F -d 'User NKey seed file'
 complete -c slip -n '__slip_in slip_kv_ls' -l tlsca -r -F -d 'CA certificate file to verify the server with'
 complete -c slip -n '__slip_in slip_kv_ls' -l tlscert -r -F -d 'Client certificate file'
@@ -1157,7 +1218,8 @@ complete -c slip -n '__slip_in slip_kv_add' -s s -l server -x -d 'NATS server UR
 complete -c slip -n '__slip_in slip_kv_add' -l user -x -d 'User name'
 complete -c slip -n '__slip_in slip_kv_add' -l password -x -d 'Password'
 complete -c slip -n '__slip_in slip_kv_add' -l token -x -d 'Authentication token'
-complete -c slip -n '__slip_in slip_kv_add' -l creds -r -F -d 'User credentials file (JWT and seed)'
+complete -c slip -n '__slip_in slip_kv_add' -l creds -r -F -d 'User credentials file (JWT and seed); a file and credentials given as content (--creds-base64, NATS_CREDS_B64) exclude each other'
+complete -c slip -n '__slip_in slip_kv_add' -l creds-base64 -x -d '\'-\': read the credentials (a .creds file\'s content, base64) from standard input; NATS_CREDS_B64 holds the same in the environment. Never written to disk; beats a natscli context\'s creds'
 complete -c slip -n '__slip_in slip_kv_add' -l nkey -r -F -d 'User NKey seed file'
 complete -c slip -n '__slip_in slip_kv_add' -l tlsca -r -F -d 'CA certificate file to verify the server with'
 complete -c slip -n '__slip_in slip_kv_add' -l tlscert -r -F -d 'Client certificate file'
@@ -1171,7 +1233,8 @@ complete -c slip -n '__slip_in slip_kv_rm' -s s -l server -x -d 'NATS server URL
 complete -c slip -n '__slip_in slip_kv_rm' -l user -x -d 'User name'
 complete -c slip -n '__slip_in slip_kv_rm' -l password -x -d 'Password'
 complete -c slip -n '__slip_in slip_kv_rm' -l token -x -d 'Authentication token'
-complete -c slip -n '__slip_in slip_kv_rm' -l creds -r -F -d 'User credentials file (JWT and seed)'
+complete -c slip -n '__slip_in slip_kv_rm' -l creds -r -F -d 'User credentials file (JWT and seed); a file and credentials given as content (--creds-base64, NATS_CREDS_B64) exclude each other'
+complete -c slip -n '__slip_in slip_kv_rm' -l creds-base64 -x -d '\'-\': read the credentials (a .creds file\'s content, base64) from standard input; NATS_CREDS_B64 holds the same in the environment. Never written to disk; beats a natscli context\'s creds'
 complete -c slip -n '__slip_in slip_kv_rm' -l nkey -r -F -d 'User NKey seed file'
 complete -c slip -n '__slip_in slip_kv_rm' -l tlsca -r -F -d 'CA certificate file to verify the server with'
 complete -c slip -n '__slip_in slip_kv_rm' -l tlscert -r -F -d 'Client certificate file'
@@ -1196,7 +1259,8 @@ complete -c slip -n '__slip_in slip_watch' -s s -l server -x -d 'NATS server URL
 complete -c slip -n '__slip_in slip_watch' -l user -x -d 'User name'
 complete -c slip -n '__slip_in slip_watch' -l password -x -d 'Password'
 complete -c slip -n '__slip_in slip_watch' -l token -x -d 'Authentication token'
-complete -c slip -n '__slip_in slip_watch' -l creds -r -F -d 'User credentials file (JWT and seed)'
+complete -c slip -n '__slip_in slip_watch' -l creds -r -F -d 'User credentials file (JWT and seed); a file and credentials given as content (--creds-base64, NATS_CREDS_B64) exclude each other'
+complete -c slip -n '__slip_in slip_watch' -l creds-base64 -x -d '\'-\': read the credentials (a .creds file\'s content, base64) from standard input; NATS_CREDS_B64 holds the same in the environment. Never written to disk; beats a natscli context\'s creds'
 complete -c slip -n '__slip_in slip_watch' -l nkey -r -F -d 'User NKey seed file'
 complete -c slip -n '__slip_in slip_watch' -l tlsca -r -F -d 'CA certificate file to verify the server with'
 complete -c slip -n '__slip_in slip_watch' -l tlscert -r -F -d 'Client certificate file'
@@ -1226,7 +1290,8 @@ complete -c slip -n '__slip_in slip_mirror' -s s -l server -x -d 'NATS server UR
 complete -c slip -n '__slip_in slip_mirror' -l user -x -d 'User name'
 complete -c slip -n '__slip_in slip_mirror' -l password -x -d 'Password'
 complete -c slip -n '__slip_in slip_mirror' -l token -x -d 'Authentication token'
-complete -c slip -n '__slip_in slip_mirror' -l creds -r -F -d 'User credentials file (JWT and seed)'
+complete -c slip -n '__slip_in slip_mirror' -l creds -r -F -d 'User credentials file (JWT and seed); a file and credentials given as content (--creds-base64, NATS_CREDS_B64) exclude each other'
+complete -c slip -n '__slip_in slip_mirror' -l creds-base64 -x -d '\'-\': read the credentials (a .creds file\'s content, base64) from standard input; NATS_CREDS_B64 holds the same in the environment. Never written to disk; beats a natscli context\'s creds'
 complete -c slip -n '__slip_in slip_mirror' -l nkey -r -F -d 'User NKey seed file'
 complete -c slip -n '__slip_in slip_mirror' -l tlsca -r -F -d 'CA certificate file to verify the server with'
 complete -c slip -n '__slip_in slip_mirror' -l tlscert -r -F -d 'Client certificate file'
@@ -1253,7 +1318,8 @@ complete -c slip -n '__slip_in slip_export' -s s -l server -x -d 'NATS server UR
 complete -c slip -n '__slip_in slip_export' -l user -x -d 'User name'
 complete -c slip -n '__slip_in slip_export' -l password -x -d 'Password'
 complete -c slip -n '__slip_in slip_export' -l token -x -d 'Authentication token'
-complete -c slip -n '__slip_in slip_export' -l creds -r -F -d 'User credentials file (JWT and seed)'
+complete -c slip -n '__slip_in slip_export' -l creds -r -F -d 'User credentials file (JWT and seed); a file and credentials given as content (--creds-base64, NATS_CREDS_B64) exclude each other'
+complete -c slip -n '__slip_in slip_export' -l creds-base64 -x -d '\'-\': read the credentials (a .creds file\'s content, base64) from standard input; NATS_CREDS_B64 holds the same in the environment. Never written to disk; beats a natscli context\'s creds'
 complete -c slip -n '__slip_in slip_export' -l nkey -r -F -d 'User NKey seed file'
 complete -c slip -n '__slip_in slip_export' -l tlsca -r -F -d 'CA certificate file to verify the server with'
 complete -c slip -n '__slip_in slip_export' -l tlscert -r -F -d 'Client certificate file'
@@ -1282,7 +1348,8 @@ complete -c slip -n '__slip_in slip_import' -s s -l server -x -d 'NATS server UR
 complete -c slip -n '__slip_in slip_import' -l user -x -d 'User name'
 complete -c slip -n '__slip_in slip_import' -l password -x -d 'Password'
 complete -c slip -n '__slip_in slip_import' -l token -x -d 'Authentication token'
-complete -c slip -n '__slip_in slip_import' -l creds -r -F -d 'User credentials file (JWT and seed)'
+complete -c slip -n '__slip_in slip_import' -l creds -r -F -d 'User credentials file (JWT and seed); a file and credentials given as content (--creds-base64, NATS_CREDS_B64) exclude each other'
+complete -c slip -n '__slip_in slip_import' -l creds-base64 -x -d '\'-\': read the credentials (a .creds file\'s content, base64) from standard input; NATS_CREDS_B64 holds the same in the environment. Never written to disk; beats a natscli context\'s creds'
 complete -c slip -n '__slip_in slip_import' -l nkey -r -F -d 'User NKey seed file'
 complete -c slip -n '__slip_in slip_import' -l tlsca -r -F -d 'CA certificate file to verify the server with'
 complete -c slip -n '__slip_in slip_import' -l tlscert -r -F -d 'Client certificate file'
@@ -1331,7 +1398,8 @@ complete -c slip -n '__slip_in slip_diff' -s s -l server -x -d 'NATS server URLs
 complete -c slip -n '__slip_in slip_diff' -l user -x -d 'User name'
 complete -c slip -n '__slip_in slip_diff' -l password -x -d 'Password'
 complete -c slip -n '__slip_in slip_diff' -l token -x -d 'Authentication token'
-complete -c slip -n '__slip_in slip_diff' -l creds -r -F -d 'User credentials file (JWT and seed)'
+complete -c slip -n '__slip_in slip_diff' -l creds -r -F -d 'User credentials file (JWT and seed); a file and credentials given as content (--creds-base64, NATS_CREDS_B64) exclude each other'
+complete -c slip -n '__slip_in slip_diff' -l creds-base64 -x -d '\'-\': read the credentials (a .creds file\'s content, base64) from standard input; NATS_CREDS_B64 holds the same in the environment. Never written to disk; beats a natscli context\'s creds'
 complete -c slip -n '__slip_in slip_diff' -l nkey -r -F -d 'User NKey seed file'
 complete -c slip -n '__slip_in slip_diff' -l tlsca -r -F -d 'CA certificate file to verify the server with'
 complete -c slip -n '__slip_in slip_diff' -l tlscert -r -F -d 'Client certificate file'

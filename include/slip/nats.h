@@ -21,6 +21,10 @@ struct ConnectOptions {
   std::string password;
   std::string token;
   std::string creds_file;
+  // A .creds file's text, for credentials given as content (--creds-base64,
+  // NATS_CREDS_B64), and where it came from, for errors. Never written out.
+  std::string creds_content;
+  std::string creds_source;
   std::string nkey_seed_file;
   std::string tls_ca;
   std::string tls_cert;

@@ -69,6 +69,40 @@ std::string to_base64(std::string_view bytes) {
   return out;
 }
 
+std::optional<std::string> from_base64(std::string_view text) {
+  auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  std::string out;
+  std::uint32_t bits = 0;
+  int nbits = 0;
+  std::size_t digits = 0;
+  bool padded = false;
+  for (char c : text) {
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
+    if (c == '=') {
+      padded = true;
+      continue;
+    }
+    int v = value(c);
+    if (v < 0 || padded) return std::nullopt;  // a digit after padding is not base64 either
+    bits = (bits << 6) | static_cast<std::uint32_t>(v);
+    nbits += 6;
+    ++digits;
+    if (nbits >= 8) {
+      nbits -= 8;
+      out.push_back(static_cast<char>((bits >> nbits) & 0xff));
+    }
+  }
+  if (digits % 4 == 1) return std::nullopt;  // no whole byte in the last group
+  return out;
+}
+
 bool is_valid_utf8(std::string_view text) {
   const auto* s = reinterpret_cast<const std::uint8_t*>(text.data());
   const std::size_t n = text.size();

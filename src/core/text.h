@@ -15,6 +15,9 @@ int hex_digit_value(char c);
 // anything else (odd length, upper case, other characters).
 std::optional<std::string> from_hex(std::string_view hex);
 std::string to_base64(std::string_view bytes);
+// The bytes of standard base64 text (RFC 4648 section 4; padding optional,
+// ASCII whitespace such as line breaks ignored); nullopt for anything else.
+std::optional<std::string> from_base64(std::string_view text);
 
 // True when BYTES is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
 bool is_valid_utf8(std::string_view bytes);

@@ -9,6 +9,7 @@
 #include "nats/bucket_create.h"
 #include "nats/capabilities.h"
 #include "nats/connection.h"
+#include "nats/creds.h"
 #include "nats/js_api.h"
 #include "nats/message.h"
 #include "nats/nats_status.h"
@@ -346,6 +347,18 @@ Result<std::unique_ptr<kv::Client>> connect(const ConnectOptions& options) {
     s = natsOptions_SetUserCredentialsFromFiles(opts.get(), options.creds_file.c_str(), nullptr);
     if (s != NATS_OK) return fail(s, "credentials file " + options.creds_file);
   }
+  std::shared_ptr<UserCredentials> creds;
+  if (!options.creds_content.empty()) {
+    if (!options.creds_file.empty()) {
+      return Status::invalid_argument("both a credentials file and " + options.creds_source +
+                                      " are given: use one");
+    }
+    creds = std::make_shared<UserCredentials>();
+    SLIP_RETURN_IF_ERROR(
+        parse_user_credentials(options.creds_content, options.creds_source, creds.get()));
+    s = use_user_credentials(opts.get(), creds.get());
+    if (s != NATS_OK) return fail(s, "credentials from " + options.creds_source);
+  }
   if (!options.nkey_seed_file.empty()) {
     auto pub = nkey_public_from_seed_file(options.nkey_seed_file);
     if (!pub) return pub.status();
@@ -372,6 +385,7 @@ Result<std::unique_ptr<kv::Client>> connect(const ConnectOptions& options) {
   natsConnection* nc = nullptr;
   s = natsConnection_Connect(&nc, opts.get());
   auto conn = std::make_shared<Connection>();
+  conn->creds = std::move(creds);
   conn->nc.reset(nc);
   if (s != NATS_OK) return fail(s, "connect to " + shown);
   jsOptions jo;

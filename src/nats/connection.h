@@ -14,7 +14,12 @@
 
 namespace slip::nats {
 
+struct UserCredentials;
+
 struct Connection {
+  // Credentials given as content: cnats calls back for them on every
+  // reconnect, so they outlive the connection (members go in reverse).
+  std::shared_ptr<const UserCredentials> creds;
   ConnectionPtr nc;
   JsCtxPtr js;
   std::int64_t wait_ms = 5000;  // JetStream API request timeout

@@ -65,31 +65,72 @@ std::string base32_encode(const std::vector<std::uint8_t>& data) {
 
 }  // namespace
 
-Result<std::string> nkey_public_from_seed(const std::string& seed_text) {
+namespace {
+
+struct Ed25519Key {
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key{nullptr, EVP_PKEY_free};
+  std::uint8_t public_prefix = 0;
+};
+
+// The private key of a seed and the prefix byte of its public key.
+Result<Ed25519Key> key_from_seed(const std::string& seed_text) {
   const Status bad = Status::invalid_argument(
       "the nkey seed is not a valid NKey seed (expected text starting with 'S')");
   std::vector<std::uint8_t> raw;
   if (!base32_decode(seed_text, &raw) || raw.size() != 2 + 32 + 2) return bad;
   const std::uint16_t crc = static_cast<std::uint16_t>(raw[34] | (raw[35] << 8));
   if (crc16_xmodem(raw.data(), 34) != crc || (raw[0] & 0xf8) != kPrefixSeed) return bad;
-  const std::uint8_t public_prefix =
-      static_cast<std::uint8_t>(((raw[0] & 7) << 5) | ((raw[1] & 0xf8) >> 3));
-
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
-      EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, raw.data() + 2, 32), EVP_PKEY_free);
+  Ed25519Key out;
+  out.public_prefix = static_cast<std::uint8_t>(((raw[0] & 7) << 5) | ((raw[1] & 0xf8) >> 3));
+  out.key.reset(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, raw.data() + 2, 32));
   std::fill(raw.begin(), raw.end(), 0);  // do not keep the private seed around
-  if (!key) return bad;
+  if (!out.key) return bad;
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> nkey_public_from_seed(const std::string& seed_text) {
+  auto key = key_from_seed(seed_text);
+  if (!key) return key.status();
   std::array<std::uint8_t, 32> pub{};
   std::size_t pub_len = pub.size();
-  if (EVP_PKEY_get_raw_public_key(key.get(), pub.data(), &pub_len) != 1 || pub_len != 32)
-    return bad;
+  if (EVP_PKEY_get_raw_public_key(key->key.get(), pub.data(), &pub_len) != 1 || pub_len != 32)
+    return Status::invalid_argument("the nkey seed has no Ed25519 public key");
 
-  std::vector<std::uint8_t> encoded{public_prefix};
+  std::vector<std::uint8_t> encoded{key->public_prefix};
   encoded.insert(encoded.end(), pub.begin(), pub.end());
   const std::uint16_t pub_crc = crc16_xmodem(encoded.data(), encoded.size());
   encoded.push_back(static_cast<std::uint8_t>(pub_crc & 0xff));
   encoded.push_back(static_cast<std::uint8_t>(pub_crc >> 8));
   return base32_encode(encoded);
+}
+
+std::string nkey_encode_seed(char type, std::string_view raw) {
+  // The base32 value of the type letter, in the top five bits of its byte.
+  const std::uint8_t prefix = static_cast<std::uint8_t>((type - 'A') << 3);
+  std::vector<std::uint8_t> data{static_cast<std::uint8_t>(kPrefixSeed | (prefix >> 5)),
+                                 static_cast<std::uint8_t>((prefix & 31) << 3)};
+  data.insert(data.end(), raw.begin(), raw.end());
+  const std::uint16_t crc = crc16_xmodem(data.data(), data.size());
+  data.push_back(static_cast<std::uint8_t>(crc & 0xff));
+  data.push_back(static_cast<std::uint8_t>(crc >> 8));
+  return base32_encode(data);
+}
+
+Result<std::string> nkey_sign(const std::string& seed, std::string_view message) {
+  auto key = key_from_seed(seed);
+  if (!key) return key.status();
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  std::string sig(64, '\0');
+  std::size_t len = sig.size();
+  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key->key.get()) != 1 ||
+      EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len,
+                     reinterpret_cast<const unsigned char*>(message.data()), message.size()) != 1 ||
+      len != 64) {
+    return Status::invalid_argument("cannot sign with the nkey seed");
+  }
+  return sig;
 }
 
 Result<std::string> nkey_public_from_seed_file(const std::string& path) {
